@@ -1,0 +1,1 @@
+"""The official file layouts hsinsight recognises, one module per publisher's table."""

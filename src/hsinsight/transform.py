@@ -1,0 +1,268 @@
+"""Run the dbt project (``dbt_project/``) against a build file.
+
+``build`` runs ``dbt build`` (seeds, staging views, marts tables, every data test
+and unit test) in a subprocess: dbt keeps global state per process, so running it
+in-process would leak between runs and into the Airflow worker. The ``dbt``
+executable is the one installed beside the running Python interpreter.
+
+Every run gets its own ``target`` and ``logs`` folders beside the build file
+(``<build folder>/dbt/``), so two runs never share dbt's artefacts and a discarded
+build takes them with it. Partial parsing is switched off: each run parses the
+project afresh, which is what a new target folder would do anyway.
+
+The build file is handed to dbt through the ``HSINSIGHT_DB`` environment variable
+that ``dbt_project/profiles.yml`` reads. A failed run raises
+:class:`~hsinsight.errors.TransformError` naming every model, seed or test that
+failed and why, read from dbt's ``run_results.json`` (and, when dbt stopped before
+running anything, from its output).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hsinsight.config import Settings
+from hsinsight.errors import TransformError
+
+log = logging.getLogger(__name__)
+
+#: The environment variable dbt_project/profiles.yml reads the database path from.
+DB_ENV = "HSINSIGHT_DB"
+#: dbt's folder beside the build file.
+DBT_FOLDER = "dbt"
+#: Statuses in run_results.json that mean a node did not do its job.
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+#: Output lines kept for an error message when dbt fails before writing results.
+OUTPUT_TAIL = 40
+#: Failed nodes spelled out in an error message before the rest are counted.
+MESSAGE_FAILURES = 25
+#: Lines of one node's message kept in the summary.
+MESSAGE_LINES = 20
+#: dbt's own preamble to a node's error ("Runtime Error in test x (path)"): the
+#: summary names the node already.
+_DBT_ERROR_PREFIX = re.compile(r"^(?:\w+ )?Error in \w+ \S+ \([^)]*\)\s*")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One node of a dbt run that failed."""
+
+    resource_type: str  # model, seed, test, unit_test
+    name: str
+    status: str
+    message: str
+    relation: str | None = None  # what a data test was testing, e.g. marts.recorded_crime_12m.offences
+    failures: int | None = None  # rows a failed data test returned
+    path: str | None = None  # the file defining the node, within the project
+
+    def describe(self) -> str:
+        what = f"{self.resource_type} {self.name}"
+        if self.relation:
+            what += f" (on {self.relation})"
+        detail = self.status.upper()
+        if self.failures and self.resource_type == "test":
+            detail += f", {self.failures} failing row{'s' if self.failures != 1 else ''}"
+        # dbt's messages can span lines (a unit test's diff table): keep the lines,
+        # indented under the node they belong to.
+        message_lines = [line.rstrip() for line in (self.message or "").strip().splitlines() if line.strip()]
+        if message_lines:
+            message_lines[0] = _DBT_ERROR_PREFIX.sub("", message_lines[0].strip())
+            message_lines = [line.strip() if i == 0 else line for i, line in enumerate(message_lines)]
+            if not message_lines[0]:
+                message_lines = [line.strip() for line in message_lines[1:2]] + message_lines[2:]
+        if len(message_lines) > MESSAGE_LINES:
+            message_lines = [*message_lines[:MESSAGE_LINES], "..."]
+        message = "\n      ".join(message_lines)
+        if self.path:
+            what += f" [{self.path}]"
+        line = f"{what}: {detail}"
+        if message:
+            line += f": {message}"
+        return line
+
+
+def dbt_executable() -> Path:
+    """The ``dbt`` command installed with the running interpreter."""
+    return Path(sys.executable).parent / "dbt"
+
+
+def dbt_dirs(build_db: Path) -> tuple[Path, Path]:
+    """The target and log folders of the dbt runs on ``build_db``."""
+    base = Path(build_db).resolve().parent / DBT_FOLDER
+    return base / "target", base / "logs"
+
+
+def build(build_db: Path, cfg: Settings) -> None:
+    """Build and test the dbt project on ``build_db``; raise TransformError on any failure."""
+    _run_dbt(["build"], Path(build_db), cfg)
+
+
+def docs_generate(build_db: Path, cfg: Settings) -> Path:
+    """Generate dbt's documentation site for a built ``build_db``; return its folder.
+
+    The site (``index.html``, ``manifest.json``, ``catalog.json``) is written to the
+    run's target folder beside the build file; copy it elsewhere to keep it.
+    """
+    target, _ = _run_dbt(["docs", "generate"], Path(build_db), cfg)
+    return target
+
+
+def _run_dbt(command: list[str], build_db: Path, cfg: Settings) -> tuple[Path, Path]:
+    build_db = build_db.resolve()
+    project_dir = Path(cfg.dbt_project_dir).resolve()
+    executable = dbt_executable()
+    if not executable.exists():
+        raise TransformError(f"dbt is not installed beside {sys.executable} (looked for {executable})")
+    if not (project_dir / "dbt_project.yml").is_file():
+        raise TransformError(f"{project_dir} is not a dbt project: it has no dbt_project.yml")
+    if not build_db.parent.is_dir():
+        raise TransformError(f"the build folder {build_db.parent} does not exist")
+
+    target, logs = dbt_dirs(build_db)
+    # Results of an earlier command on the same build must not be read as this one's.
+    (target / "run_results.json").unlink(missing_ok=True)
+    args = [
+        str(executable),
+        *command,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(logs),
+        "--no-partial-parse",
+    ]
+    env = {
+        **os.environ,
+        DB_ENV: str(build_db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        "DBT_USE_COLORS": "false",
+    }
+    log.info("running dbt %s on %s", " ".join(command), build_db)
+    tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL)
+    try:
+        process = subprocess.Popen(
+            args,
+            cwd=project_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except OSError as exc:
+        raise TransformError(f"could not start dbt ({executable}): {exc}") from exc
+    assert process.stdout is not None
+    with process.stdout:
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            log.info("dbt: %s", line)
+    returncode = process.wait()
+
+    failures = read_failures(target)
+    if returncode == 0 and not failures:
+        return target, logs
+    raise TransformError(_summary(command, returncode, failures, _skipped(target), list(tail), logs))
+
+
+def read_failures(target: Path) -> list[Failure]:
+    """The failed nodes listed in ``target/run_results.json`` (empty when there is none)."""
+    results_file = target / "run_results.json"
+    if not results_file.is_file():
+        return []
+    results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
+    nodes = _manifest_nodes(target)
+    failures = []
+    for result in results:
+        status = str(result.get("status") or "")
+        if status not in FAILED_STATUSES:
+            continue
+        unique_id = result.get("unique_id", "")
+        node = nodes.get(unique_id, {})
+        failures.append(
+            Failure(
+                resource_type=node.get("resource_type") or unique_id.split(".", 1)[0],
+                name=node.get("name") or unique_id.rsplit(".", 1)[-1],
+                status=status,
+                message=str(result.get("message") or ""),
+                relation=_tested_relation(node, nodes),
+                failures=result.get("failures"),
+                path=node.get("original_file_path"),
+            )
+        )
+    return failures
+
+
+def _skipped(target: Path) -> int:
+    results_file = target / "run_results.json"
+    if not results_file.is_file():
+        return 0
+    results = json.loads(results_file.read_text(encoding="utf-8")).get("results", [])
+    return sum(1 for result in results if result.get("status") == "skipped")
+
+
+def _manifest_nodes(target: Path) -> dict[str, dict]:
+    manifest_file = target / "manifest.json"
+    if not manifest_file.is_file():
+        return {}
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    return {**manifest.get("nodes", {}), **manifest.get("unit_tests", {}), **manifest.get("sources", {})}
+
+
+def _tested_relation(node: dict, nodes: dict[str, dict]) -> str | None:
+    """``schema.table[.column]`` a data test was attached to, or a unit test's model."""
+    if node.get("resource_type") == "unit_test":
+        return node.get("model")
+    if node.get("resource_type") != "test":
+        return None
+    attached = node.get("attached_node") or next(iter(node.get("depends_on", {}).get("nodes", [])), None)
+    parent = nodes.get(attached or "", {})
+    if not parent:
+        return None
+    relation = f"{parent.get('schema')}.{parent.get('alias') or parent.get('name')}"
+    column = node.get("column_name")
+    return f"{relation}.{column}" if column else relation
+
+
+def _summary(
+    command: list[str],
+    returncode: int,
+    failures: list[Failure],
+    skipped: int,
+    output: list[str],
+    logs: Path,
+) -> str:
+    head = f"dbt {' '.join(command)} failed (exit code {returncode})"
+    if failures:
+        lines = [f"{head}: {len(failures)} node{'s' if len(failures) != 1 else ''} failed"]
+        lines += [f"  - {failure.describe()}" for failure in failures[:MESSAGE_FAILURES]]
+        if len(failures) > MESSAGE_FAILURES:
+            lines.append(f"  ... and {len(failures) - MESSAGE_FAILURES} more (see run_results.json)")
+        if skipped:
+            lines.append(f"  ({skipped} node{'s' if skipped != 1 else ''} downstream of a failure skipped)")
+    else:
+        # dbt stopped before running any node (a project, profile or compilation
+        # error): its own words are the best summary.
+        stamped = (re.sub(r"^\d{2}:\d{2}:\d{2}\s+", "", line) for line in output)
+        interesting = [
+            line
+            for line in stamped
+            if line.strip() and not line.startswith(("Running with dbt=", "Registered adapter:"))
+        ]
+        lines = [f"{head} before running the project:", *[f"  {line}" for line in interesting[-15:]]]
+    lines.append(f"dbt's log: {logs / 'dbt.log'}")
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""The pipeline end to end on the sample, and what a failed run must leave behind."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import isolated_settings
+from hsinsight import pipeline
+from hsinsight.errors import InputFileError, QualityCheckFailed
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE_FILE = "home_office_police_recorded_crime_pfa.csv"
+
+
+def query(warehouse: Path, sql: str, params=None):
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{warehouse}' as {warehouse.stem} (read_only)")
+        con.execute(f"use {warehouse.stem}")
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def fingerprint(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return hashlib.sha256(path.read_bytes()).hexdigest(), stat.st_ino, stat.st_mtime_ns
+
+
+@pytest.fixture
+def published(tmp_path, sample_warehouse) -> tuple[Path, object]:
+    """A separate copy of the sample warehouse, published where a failing run will aim."""
+    cfg = isolated_settings(tmp_path)
+    cfg.warehouse.parent.mkdir(parents=True)
+    shutil.copy2(sample_warehouse, cfg.warehouse)
+    return cfg.warehouse, cfg
+
+
+def sample_rows() -> tuple[list[str], list[str], list[list[str]]]:
+    with open(Path(pipeline.default_settings().sample_dir) / SAMPLE_FILE, newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1], rows[2:]
+
+
+def test_national_totals_reproduce_the_published_figures(sample_warehouse):
+    got = dict(
+        query(
+            sample_warehouse,
+            """
+            select offence_group, offences from marts.recorded_crime_12m
+            where area_type = 'national' and period_end = date '2016-12-31'
+            """,
+        )
+    )
+    assert got["harassment"] == 202_755
+    assert got["stalking"] == 4_613
+
+
+def test_every_force_and_england_and_wales_are_in_the_marts(sample_warehouse):
+    rows = query(
+        sample_warehouse,
+        """
+        select area_type, count(distinct area_code) from marts.recorded_crime_quarterly group by 1 order by 1
+        """,
+    )
+    assert rows == [("force", 44), ("national", 1)]
+    codes = {
+        r[0]
+        for r in query(sample_warehouse, "select distinct offence_code from marts.recorded_crime_quarterly")
+    }
+    assert "9A" not in codes and {"8L", "8M", "8Q"} <= codes
+    assert (
+        query(
+            sample_warehouse, "select count(*) from raw.home_office__recorded_crime where offence_code = '9A'"
+        )[0][0]
+        > 0
+    )
+
+
+def test_stalking_starts_in_2014_15(sample_warehouse):
+    first = query(
+        sample_warehouse,
+        "select min(period_end) from marts.recorded_crime_quarterly where offence_group = 'stalking'",
+    )[0][0]
+    assert str(first) == "2014-06-30"
+
+
+def test_sample_is_recorded_as_synthetic(sample_warehouse):
+    assert query(sample_warehouse, "select bool_and(is_synthetic) from marts.source_files")[0][0] is True
+
+
+def test_bad_file_stops_the_run_and_leaves_the_warehouse(tmp_path, published):
+    warehouse, cfg = published
+    before = fingerprint(warehouse)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    preamble, header, rows = sample_rows()
+    rows[100][header.index("Number of Offences")] = "12a"
+    with open(raw / "recorded.csv", "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+    with pytest.raises(InputFileError) as caught:
+        pipeline.run(raw, warehouse, cfg)
+    assert (caught.value.row, caught.value.column) == (102, "Number of Offences")
+    assert fingerprint(warehouse) == before
+    assert not [p for p in warehouse.parent.iterdir() if p.name.startswith(".build-")]
+
+
+def test_failing_expectation_blocks_publishing(tmp_path, published):
+    """Kent's rows for one quarter are missing: every row is well formed and dbt builds,
+    but the coverage expectation (every force in every period) fails."""
+    warehouse, cfg = published
+    before = fingerprint(warehouse)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    preamble, header, rows = sample_rows()
+    force, year, quarter = (header.index(c) for c in ("Force Name", "Financial Year", "Financial Quarter"))
+    kept = [r for r in rows if not (r[force] == "Kent" and r[year] == "2019/20" and r[quarter] == "2")]
+    assert len(kept) < len(rows)
+    with open(raw / "recorded.csv", "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([[preamble[0]], header, *kept])
+    with pytest.raises(QualityCheckFailed) as caught:
+        pipeline.run(raw, warehouse, cfg)
+    assert "coverage" in str(caught.value)
+    assert fingerprint(warehouse) == before
+    assert query(warehouse, "select count(*) from marts.recorded_crime_12m")[0][0] > 0
