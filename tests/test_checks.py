@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from conftest import isolated_settings
 from hsinsight import checks
 from hsinsight.config import Settings
 from hsinsight.errors import QualityCheckFailed
@@ -171,14 +172,7 @@ def build_warehouse(path: Path, *statements: str) -> Path:
 
 @pytest.fixture
 def cfg(tmp_path: Path) -> Settings:
-    return dataclasses.replace(
-        Settings.from_env(),
-        warehouse=tmp_path / "warehouse" / "hsinsight.duckdb",
-        quality_dir=tmp_path / "quality",
-        quarantine_dir=tmp_path / "quarantine",
-        expectations_dir=PROJECT_ROOT / "expectations",
-        dbt_project_dir=PROJECT_ROOT / "dbt_project",
-    )
+    return isolated_settings(tmp_path)
 
 
 def _failures_of(excinfo, check: str) -> list[dict]:

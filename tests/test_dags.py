@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import isolated_settings
 from hsinsight.airflow_runner import (
     DAG_ID,
     MIGRATION_STAMP,
@@ -165,16 +166,6 @@ def pipeline_dag(dagbag: dict) -> dict:
     return dagbag["dag"]
 
 
-def isolated(base: Path) -> Settings:
-    """Project settings whose writable folders live under ``base``."""
-    return dataclasses.replace(
-        Settings.from_env(),
-        warehouse=base / "warehouse" / "hsinsight.duckdb",
-        quality_dir=base / "quality",
-        quarantine_dir=base / "quarantine",
-    )
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -269,7 +260,7 @@ def test_db_migrate_runs_once_per_airflow_version(airflow_env: Path) -> None:
 @pytest.fixture(scope="session")
 def dag_published(airflow_home: Path, tmp_path_factory) -> Settings:
     """The sample built and published by the DAG under ``airflow dags test``."""
-    cfg = isolated(tmp_path_factory.mktemp("dag-run"))
+    cfg = isolated_settings(tmp_path_factory.mktemp("dag-run"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIRFLOW_HOME", str(airflow_home))
         run_dag(cfg.sample_dir, cfg.warehouse, cfg, output=None)

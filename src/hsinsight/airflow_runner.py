@@ -24,7 +24,6 @@ time, so this module must stay light.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import fcntl
 import json
@@ -42,6 +41,7 @@ from typing import IO, Any
 
 from hsinsight.config import Settings
 from hsinsight.errors import HsinsightError
+from hsinsight.streaming import run_streaming
 
 log = logging.getLogger(__name__)
 
@@ -263,32 +263,19 @@ def _read_failures(path: Path) -> list[dict]:
 def _stream(
     command: list[str], env: dict[str, str], cwd: Path, log_file: Path, output: IO[str] | None
 ) -> tuple[int, list[str]]:
-    """Run ``command``, echoing each output line to ``output`` and ``log_file``; keep the tail."""
-    tail: collections.deque[str] = collections.deque(maxlen=40)
+    """Run ``command``, writing each output line to ``log_file`` and echoing it to ``output``."""
     with open(log_file, "w", encoding="utf-8") as saved:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
+
+        def on_line(line: str) -> None:
+            saved.write(line + "\n")
+            if output is not None:
+                output.write(line + "\n")
+                output.flush()
+
         try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                saved.write(line)
-                tail.append(line.rstrip("\n"))
-                if output is not None:
-                    output.write(line)
-                    output.flush()
-            return process.wait(), list(tail)
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
+            return run_streaming(command, env=env, cwd=cwd, on_line=on_line)
+        except OSError as exc:
+            raise AirflowRunError(f"could not start {command[0]}: {exc}") from exc
 
 
 def _describe(failures: list[dict]) -> str:

@@ -19,18 +19,17 @@ running anything, from its output).
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from hsinsight.config import Settings
 from hsinsight.errors import TransformError
+from hsinsight.streaming import run_streaming
 
 log = logging.getLogger(__name__)
 
@@ -150,33 +149,21 @@ def _run_dbt(command: list[str], build_db: Path, cfg: Settings) -> tuple[Path, P
         "DBT_USE_COLORS": "false",
     }
     log.info("running dbt %s on %s", " ".join(command), build_db)
-    tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL)
     try:
-        process = subprocess.Popen(
+        returncode, tail = run_streaming(
             args,
-            cwd=project_dir,
             env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
+            cwd=project_dir,
+            on_line=lambda line: log.info("dbt: %s", line),
+            tail_lines=OUTPUT_TAIL,
         )
     except OSError as exc:
         raise TransformError(f"could not start dbt ({executable}): {exc}") from exc
-    assert process.stdout is not None
-    with process.stdout:
-        for line in process.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
-            log.info("dbt: %s", line)
-    returncode = process.wait()
 
     failures = read_failures(target)
     if returncode == 0 and not failures:
         return target, logs
-    raise TransformError(_summary(command, returncode, failures, _skipped(target), list(tail), logs))
+    raise TransformError(_summary(command, returncode, failures, _skipped(target), tail, logs))
 
 
 def read_failures(target: Path) -> list[Failure]:
