@@ -76,6 +76,13 @@ def _params() -> dict:
             title="Published warehouse",
             description="DuckDB file to publish to; left untouched unless every step passes.",
         ),
+        "fresh": Param(
+            False,
+            type="boolean",
+            title="Fresh build",
+            description="Ignore the raw files already loaded in the published warehouse and load only "
+            "the raw files folder.",
+        ),
     },
 )
 def hsinsight_pipeline():
@@ -95,7 +102,9 @@ def hsinsight_pipeline():
 
         from hsinsight import pipeline
 
-        report = pipeline.ingest(Path(_params()["raw_dir"]), Path(build), Settings.from_env())
+        params = _params()
+        previous = None if params.get("fresh") else Path(params["warehouse"])
+        report = pipeline.ingest(Path(params["raw_dir"]), Path(build), Settings.from_env(), previous=previous)
         get_current_context()["ti"].xcom_push(key="ingest_report", value=report)
         return build
 

@@ -194,7 +194,11 @@ def test_dag_metadata(pipeline_dag: dict) -> None:
 
 def test_params_default_to_the_project_settings(pipeline_dag: dict) -> None:
     cfg = Settings.from_env()
-    assert pipeline_dag["params"] == {"raw_dir": str(cfg.sample_dir), "warehouse": str(cfg.warehouse)}
+    assert pipeline_dag["params"] == {
+        "raw_dir": str(cfg.sample_dir),
+        "warehouse": str(cfg.warehouse),
+        "fresh": False,
+    }
 
 
 def test_every_task_has_owner_retries_and_failure_report(pipeline_dag: dict) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hsinsight import transform
+from hsinsight import ingest, transform
 from hsinsight.config import Settings
 from hsinsight.errors import TransformError
 from hsinsight.sources.home_office import RECORDED_CRIME_PFA
@@ -43,16 +43,7 @@ def write_raw(db: Path, rows: list[dict], *, file_name: str = "recorded.csv", sy
     """A raw layer as ingest leaves it: ``rows`` hold the canonical raw columns as text."""
     con = duckdb.connect(str(db))
     try:
-        con.execute("create schema raw")
-        columns = ", ".join(f"{name} varchar" for name in RAW_COLUMNS)
-        con.execute(
-            f"""
-            create table raw.home_office__recorded_crime (
-                {columns}, _file_name varchar, _sheet varchar, _sha256 varchar,
-                _loaded_at timestamp, _row_number bigint
-            )
-            """
-        )
+        ingest.prepare_raw(con, settings())  # every raw table, empty, as ingest creates them
         names = RAW_COLUMNS + METADATA_COLUMNS
         con.executemany(
             f"insert into raw.home_office__recorded_crime ({', '.join(names)}) "
@@ -69,16 +60,8 @@ def write_raw(db: Path, rows: list[dict], *, file_name: str = "recorded.csv", sy
 
 def write_manifest(con: duckdb.DuckDBPyConnection, file_name: str, rows: int, synthetic: bool) -> None:
     con.execute(
-        """
-        create table raw._files (
-            file_name varchar, file_path varchar, sheet varchar, source varchar, layout varchar,
-            sha256 varchar, size_bytes bigint, rows bigint, header_row integer,
-            is_synthetic boolean, preamble varchar, loaded_at timestamp
-        )
-        """
-    )
-    con.execute(
-        "insert into raw._files values (?, ?, null, ?, ?, ?, ?, ?, 2, ?, ?, ?)",
+        "insert into raw._files (file_name, file_path, sheet, source, layout, sha256, size_bytes, rows, "
+        "header_row, is_synthetic, preamble, loaded_at) values (?, ?, null, ?, ?, ?, ?, ?, 2, ?, ?, ?)",
         [
             file_name,
             f"/data/raw/{file_name}",
@@ -201,7 +184,7 @@ def test_marts_are_built_in_the_exact_schemas(handmade):
         ("marts", "recorded_crime_12m"),
         ("marts", "source_files"),
         ("staging", "stg_home_office__recorded_crime"),
-        ("staging", "stg_home_office__files"),
+        ("staging", "stg_hsinsight__files"),
         ("reference", "forces"),
         ("reference", "force_name_variants"),
         ("reference", "offence_codes"),
@@ -505,10 +488,9 @@ def test_values_ingest_would_refuse_fail_the_staging_tests(tmp_path):
         "  - test not_null_stg_home_office__recorded_crime_reporting_body_type "
         "(on staging.stg_home_office__recorded_crime.reporting_body_type)"
     )
-    # Only the mart that does not depend on the failed model was built.
-    assert query(db, "select table_name from information_schema.tables where table_schema = 'marts'") == [
-        ("source_files",)
-    ]
+    # Every mart reads the failed staging model (source_files too, to list only the
+    # files whose rows are in use), so none was built.
+    assert query(db, "select table_name from information_schema.tables where table_schema = 'marts'") == []
 
 
 def test_a_build_file_without_raw_tables_fails_saying_what_is_missing(tmp_path):
@@ -562,16 +544,26 @@ def test_parse_puts_every_node_in_its_exact_schema(tmp_path):
     schemas = {
         node["name"]: node["schema"] for node in nodes.values() if node["resource_type"] in ("model", "seed")
     }
-    assert schemas == {
+    expected_layer = {
+        node["name"]: "reference"
+        if node["resource_type"] == "seed"
+        else "staging"
+        if node["name"].startswith("stg_")
+        else "marts"
+        for node in nodes.values()
+        if node["resource_type"] in ("model", "seed")
+    }
+    assert schemas == expected_layer
+    assert {
         "forces": "reference",
-        "force_name_variants": "reference",
         "offence_codes": "reference",
+        "cps_area_forces": "reference",
         "stg_home_office__recorded_crime": "staging",
-        "stg_home_office__files": "staging",
-        "recorded_crime_quarterly": "marts",
+        "stg_home_office__outcomes": "staging",
+        "stg_hsinsight__files": "staging",
         "recorded_crime_12m": "marts",
         "source_files": "marts",
-    }
+    }.items() <= schemas.items()
     marts = [n for n in nodes.values() if n["resource_type"] == "model" and n["schema"] == "marts"]
     assert all(n["config"]["contract"]["enforced"] and n["config"]["materialized"] == "table" for n in marts)
     assert all(c.get("data_type") for n in marts for c in n["columns"].values())
@@ -603,11 +595,11 @@ def test_sample_national_totals_match_the_inspection(tmp_path):
             [str(SAMPLE_CSV)],
         )
         rows = con.execute("select count(*) from sample").fetchone()[0]
-        con.execute("create schema raw")
+        ingest.prepare_raw(con, settings())
         select = ", ".join(f'"{source}" as {name}' for source, name in header.items())
         con.execute(
             f"""
-            create table raw.home_office__recorded_crime as
+            insert into raw.home_office__recorded_crime by name
             select {select}, '{SAMPLE_CSV.name}' as _file_name, null::varchar as _sheet,
                    '{"0" * 64}' as _sha256, timestamp '{LOADED_AT}' as _loaded_at, _row_number::bigint as _row_number
             from sample

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import isolated_settings
 from hsinsight import ingest
 from hsinsight.config import Settings
 from hsinsight.errors import InputFileError, UnrecognisedFileError
@@ -59,8 +60,8 @@ def write_csv(path: Path, rows, header=HEADER, preamble=None, encoding="utf-8") 
 
 
 @pytest.fixture
-def cfg() -> Settings:
-    return Settings.from_env()
+def cfg(tmp_path) -> Settings:
+    return isolated_settings(tmp_path / "settings")
 
 
 def run_ingest(raw: Path, tmp_path: Path, cfg: Settings):
@@ -206,7 +207,7 @@ def test_duplicate_across_files_names_both_files(tmp_path, cfg):
     write_csv(raw / "b.csv", [prc_row(code="8Q"), prc_row()])
     with pytest.raises(InputFileError) as caught:
         run_ingest(raw, tmp_path, cfg)
-    assert caught.value.file == "b.csv" and caught.value.row == 3
+    assert caught.value.file.endswith("b.csv") and caught.value.row == 3
     assert "a.csv row 2" in str(caught.value)
 
 

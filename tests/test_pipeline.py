@@ -130,3 +130,61 @@ def test_failing_expectation_blocks_publishing(tmp_path, published):
     assert "coverage" in str(caught.value)
     assert fingerprint(warehouse) == before
     assert query(warehouse, "select count(*) from marts.recorded_crime_12m")[0][0] > 0
+
+
+def test_every_source_reaches_staging(sample_warehouse):
+    counts = dict(
+        query(
+            sample_warehouse,
+            """
+            select 'recorded', count(*) from staging.stg_home_office__recorded_crime union all
+            select 'outcomes', count(*) from staging.stg_home_office__outcomes union all
+            select 'ons_pfa', count(*) from staging.stg_ons__pfa_recorded_crime union all
+            select 'cps', count(*) from staging.stg_cps__vawg union all
+            select 'moj', count(*) from staging.stg_moj__court_outcomes union all
+            select 'orders', count(*) from staging.stg_moj__restraining_orders union all
+            select 'population', count(*) from staging.stg_ons__population union all
+            select 'csew', count(*) from staging.stg_csew__prevalence
+            """,
+        )
+    )
+    assert all(n > 0 for n in counts.values()), counts
+    sources = {r[0] for r in query(sample_warehouse, "select distinct source from marts.source_files")}
+    assert len(sources) == 8
+
+
+def test_a_rerun_loads_only_what_changed_and_records_the_revision(tmp_path, published):
+    """The same sample again, with one count revised in the recorded crime file: every
+    other file is already loaded (a no-op), the recorded crime release replaces its
+    periods, and the revision is recorded for users to see."""
+    warehouse, cfg = published
+    raw = tmp_path / "raw"
+    shutil.copytree(pipeline.default_settings().sample_dir, raw)
+    preamble, header, rows = sample_rows()
+    count = header.index("Number of Offences")
+    rows[0][count] = str(int(rows[0][count]) + 7)
+    with open(raw / SAMPLE_FILE, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(preamble)
+        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+
+    result = pipeline.run(raw, warehouse, cfg)
+
+    actions = {f["file"]: f["action"] for f in result.files}
+    assert actions.pop(SAMPLE_FILE) == "loaded"
+    assert set(actions.values()) == {"unchanged"}
+    assert result.synthetic
+    assert {
+        (c["rows_added"], c["rows_removed"], c["rows_revised"], c["count_change"]) for c in result.changes
+    } == {
+        (0, 0, 1, 7),
+        (0, 0, 0, 0),
+    }
+    revised = query(
+        warehouse,
+        "select period, column_name, previous_value::int + 7 = new_value::int "
+        "from staging.stg_hsinsight__revised_cells",
+    )
+    assert revised == [(rows[0][header.index("Financial Year")], "Number of Offences", True)]
+    assert query(warehouse, "select count(*) from staging.stg_hsinsight__release_changes")[0][0] == len(
+        result.changes
+    )

@@ -1,28 +1,90 @@
-"""The synthetic sample: layout, calibration to published figures, realism and determinism."""
+"""The synthetic sample: every file written, labelled synthetic, reproducible and committed;
+the recorded crime table's layout, calibration and realism."""
 
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import re
 import shutil
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hsinsight.config import Settings
-from hsinsight.sample import FILE_NAME, allocate, read_forces, write_sample
+from hsinsight.sample import FILE_NAME, SEED, allocate, read_forces, write_sample
 from hsinsight.sources.base import SYNTHETIC_MARKER, normalise_name
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = PROJECT_ROOT / "data" / "sample" / FILE_NAME
+COMMITTED_DIR = PROJECT_ROOT / "data" / "sample"
+COMMITTED = COMMITTED_DIR / FILE_NAME
 
 OFFICIAL_HEADER = [
     "Financial Year", "Financial Quarter", "Force Name", "Offence Description",
     "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences",
 ]  # fmt: skip
+
+OUTCOME_FILES = [f"prc-outcomes-open-data-mar{y}-tables-synthetic.xlsx" for y in range(2015, 2026)]
+ONS_DEC_2016 = "police-force-area-data-tables-year-ending-december-2016-synthetic.xlsx"
+ONS_MAR_2024 = "police-force-area-data-tables-year-ending-march-2024-synthetic.ods"
+CPS = "cps-vawg-stalking-harassment-2012-13-to-2024-25-synthetic.xlsx"
+MOJ = "moj-outcomes-by-offence-2012-2024-synthetic.zip"
+POPULATION = "ons-mid-year-population-estimates-pfa-mid-2012-to-mid-2024-synthetic.xlsx"
+CSEW = "csew-stalking-prevalence-2012-13-to-2023-24-synthetic.xlsx"
+EXPECTED_FILES = [FILE_NAME, *OUTCOME_FILES, ONS_DEC_2016, ONS_MAR_2024, CPS, MOJ, POPULATION, CSEW]
+
+#: The header each data table must carry (first header text of each layout column).
+HEADERS = {
+    "home_office_prc_pfa_v1": OFFICIAL_HEADER,
+    "home_office_outcomes_a": [
+        "Financial Year", "Financial Quarter", "Force Name", "Offence Code", "Offence Description",
+        "Offence Group", "Offence Subgroup", "Offence code expired", "Outcome Type", "Outcome Description",
+        "Outcome Group", "Outcomes for offences that were recorded in the quarter",
+        "Outcomes for investigations closed in the quarter",
+    ],
+    "ons_pfa_tables_v1": [
+        "Area Code", "Area Name", "Total recorded crime (excluding fraud)", "Violence against the person",
+        "Stalking and harassment",
+    ],
+    "cps_vawg_v1": ["Financial Year", "CPS Area", "Offence", "Prosecutions", "Convictions", "Conviction Rate"],
+    "moj_court_outcomes_pfa_v1": [
+        "Police Force Area", "Year of Appearance", "Sex", "Age Group", "Court Type", "Offence Type",
+        "Offence Group", "Offence", "Convicted/Not Convicted", "Sentenced/Not Sentenced", "Outcome",
+        "Custodial Sentence Length", "Count",
+    ],
+    "moj_restraining_orders_v1": [
+        "Year", "Police Force Area", "Offence", "Restraining orders issued on conviction",
+        "Restraining orders issued on acquittal",
+    ],
+    "ons_mye_pfa_v1": ["Code", "Name", "Geography", "All ages"],
+    "csew_prevalence_v1": [
+        "Survey year", "Behaviour", "Measure", "Age group", "Sex", "Percentage",
+        "Lower 95% confidence interval", "Upper 95% confidence interval", "Unweighted base",
+    ],
+}  # fmt: skip
+
+#: Every data table the sample holds: (file, sheet or zip member, layout).
+TABLES = [
+    (FILE_NAME, None, "home_office_prc_pfa_v1"),
+    *[(name, "Outcomes_open_data", "home_office_outcomes_a") for name in OUTCOME_FILES],
+    (ONS_DEC_2016, "Table P1", "ons_pfa_tables_v1"),
+    (ONS_MAR_2024, "Table P1", "ons_pfa_tables_v1"),
+    (CPS, "Stalking and harassment", "cps_vawg_v1"),
+    (MOJ, "court-outcomes-by-pfa-2012-2024-synthetic.csv", "moj_court_outcomes_pfa_v1"),
+    (MOJ, "restraining-orders-by-pfa-2012-2024-synthetic.csv", "moj_restraining_orders_v1"),
+    *[(POPULATION, f"Mid-{year}", "ons_mye_pfa_v1") for year in range(2012, 2025)],
+    (CSEW, "Table S1", "csew_prevalence_v1"),
+]
+
+#: Total size the committed sample may take.
+MAX_SAMPLE_BYTES = 6_000_000
 
 # The two 12-month windows ending 31 December, as (financial year, quarter).
 YE_DEC_2015 = {("2014/15", 4), ("2015/16", 1), ("2015/16", 2), ("2015/16", 3)}
@@ -30,9 +92,13 @@ YE_DEC_2016 = {("2015/16", 4), ("2016/17", 1), ("2016/17", 2), ("2016/17", 3)}
 
 
 @pytest.fixture(scope="module")
-def sample_file(tmp_path_factory) -> Path:
-    (path,) = write_sample(tmp_path_factory.mktemp("sample"))
-    return path
+def written(tmp_path_factory) -> list[Path]:
+    return write_sample(tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="module")
+def sample_file(written: list[Path]) -> Path:
+    return written[0]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +108,30 @@ def rows(sample_file: Path) -> list[dict[str, str]]:
         next(reader)  # preamble
         header = next(reader)
         return [dict(zip(header, row, strict=True)) for row in reader]
+
+
+def table_rows(path: Path, part: str | None, limit: int = 40) -> list[list[object]]:
+    """The first rows of one table as written: a CSV file, a workbook sheet or a CSV inside a zip."""
+    if path.suffix in (".csv", ".zip"):
+        if path.suffix == ".csv":
+            text = path.read_text(encoding="utf-8")
+        else:
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read(part).decode("utf-8")
+        return list(itertools.islice(csv.reader(io.StringIO(text, newline="")), limit))
+    if path.suffix == ".ods":
+        frame = pd.read_excel(path, sheet_name=part, header=None, dtype=object, engine="odf", nrows=limit)
+        return [[None if pd.isna(v) else v for v in row] for row in frame.itertuples(index=False)]
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [list(r) for r in book[part].iter_rows(max_row=limit, values_only=True)]
+    finally:
+        book.close()
+
+
+def cells(row: list[object]) -> list[str]:
+    """The non-empty cells of a row, as text."""
+    return [str(v) for v in row if v is not None and str(v) != ""]
 
 
 def total(rows, code: str, window: set[tuple[str, int]], force: str | None = None) -> int:
@@ -62,19 +152,101 @@ def national(rows, code: str) -> dict[tuple[str, int], int]:
     return dict(sums)
 
 
-def test_same_bytes_every_run(tmp_path: Path) -> None:
-    (first,) = write_sample(tmp_path / "one")
-    (second,) = write_sample(tmp_path / "two")
-    assert first.name == second.name == FILE_NAME
-    assert first.read_bytes() == second.read_bytes()
-    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [FILE_NAME]  # no partial file left
+def same_archive_content(first: Path, second: Path) -> bool:
+    """Two zip containers (XLSX, ODS, zip) holding the same members, in the same order,
+    with the same times and the same uncompressed bytes. Deflate output can differ
+    between zlib builds, so on another machine the compressed bytes may differ while
+    the content is the same."""
+    try:
+        with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+            return [(i.filename, i.date_time) for i in a.infolist()] == [
+                (i.filename, i.date_time) for i in b.infolist()
+            ] and all(a.read(name) == b.read(name) for name in a.namelist())
+    except zipfile.BadZipFile:
+        return False
 
 
-def test_committed_sample_is_what_the_generator_writes(sample_file: Path) -> None:
-    assert COMMITTED.exists(), "run `hsinsight sample --out data/sample`"
-    assert COMMITTED.read_bytes() == sample_file.read_bytes(), (
-        "data/sample is out of date: regenerate it with `hsinsight sample --out data/sample`"
+# ------------------------------------------------------------------------ every file
+
+
+def test_every_source_is_written_once(written: list[Path]) -> None:
+    assert [p.name for p in written] == EXPECTED_FILES
+    folder = written[0].parent
+    assert sorted(p.name for p in folder.iterdir()) == sorted(EXPECTED_FILES)  # no partial files left
+
+
+def test_same_bytes_every_run(written: list[Path], tmp_path: Path) -> None:
+    again = write_sample(tmp_path / "again")
+    assert [p.name for p in again] == [p.name for p in written]
+    for first, second in zip(written, again, strict=True):
+        assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_committed_sample_is_what_the_generator_writes(written: list[Path]) -> None:
+    """Byte for byte; a workbook or zip whose compressed bytes differ (another zlib
+    build) passes only if every member's content and time are the same."""
+    committed = sorted(p.name for p in COMMITTED_DIR.iterdir() if p.name != "README.md")
+    assert committed == sorted(EXPECTED_FILES), (
+        "regenerate data/sample with `hsinsight sample --out data/sample`"
     )
+    for path in written:
+        mine = COMMITTED_DIR / path.name
+        same = mine.read_bytes() == path.read_bytes()
+        if not same and path.suffix in (".xlsx", ".ods", ".zip"):
+            same = same_archive_content(mine, path)
+        assert same, (
+            f"data/sample/{path.name} is out of date: regenerate it with `hsinsight sample --out data/sample`"
+        )
+
+
+def test_committed_sample_is_small() -> None:
+    assert sum(p.stat().st_size for p in COMMITTED_DIR.iterdir()) < MAX_SAMPLE_BYTES
+    assert COMMITTED.stat().st_size < 1_100_000
+
+
+@pytest.mark.parametrize(("name", "part", "layout"), TABLES, ids=[f"{t[0]}:{t[1]}" for t in TABLES])
+def test_every_table_has_the_synthetic_title_above_its_official_header(written, name, part, layout) -> None:
+    folder = written[0].parent
+    table = table_rows(folder / name, part)
+    assert cells(table[0]) == [cells(table[0])[0]], "the title row is a single cell"
+    assert cells(table[0])[0].startswith(SYNTHETIC_MARKER)
+    assert f"(seed {SEED})" in cells(table[0])[0] and "Not official statistics" in cells(table[0])[0]
+    header = HEADERS[layout]
+    found = [i for i, row in enumerate(table[:30]) if cells(row) == header]
+    assert found and found[0] > 0, f"{name} {part}: no header row {header} below the title"
+    assert len(table) > found[0] + 1, "no data under the header"
+
+
+def test_workbooks_have_fixed_properties_and_zip_times(written: list[Path]) -> None:
+    for path in written:
+        if path.suffix in (".xlsx", ".ods", ".zip"):
+            with zipfile.ZipFile(path) as archive:
+                assert {i.date_time for i in archive.infolist()} == {(2017, 7, 5, 0, 0, 0)}, path.name
+        if path.suffix == ".xlsx":
+            book = openpyxl.load_workbook(path, read_only=True)
+            assert book.properties.created == book.properties.modified
+            assert book.properties.created.year == 2017
+            book.close()
+
+
+def test_notes_sheets_hold_no_table(written: list[Path]) -> None:
+    """Cover sheets are prose: nothing in them looks like a header ingest would take."""
+    for path in written:
+        if path.suffix not in (".xlsx", ".ods"):
+            continue
+        if path.suffix == ".xlsx":
+            book = openpyxl.load_workbook(path, read_only=True)
+            names = book.sheetnames
+            book.close()
+        else:
+            names = list(pd.read_excel(path, sheet_name=None, header=None, engine="odf"))
+        assert names[0] == "Notes", path.name
+        notes = table_rows(path, "Notes")
+        assert cells(notes[0])[0].startswith(SYNTHETIC_MARKER)
+        assert all(len(cells(row)) <= 1 for row in notes)
+
+
+# --------------------------------------------------------------- recorded crime table
 
 
 def test_preamble_says_synthetic_and_header_is_the_official_one(sample_file: Path) -> None:
@@ -90,7 +262,6 @@ def test_preamble_says_synthetic_and_header_is_the_official_one(sample_file: Pat
     assert preamble[0].startswith(SYNTHETIC_MARKER)
     assert "Not official statistics" in preamble[0]
     assert header == OFFICIAL_HEADER
-    assert sample_file.stat().st_size < 1_100_000
 
 
 def test_england_and_wales_totals_match_published_figures(rows) -> None:

@@ -293,6 +293,7 @@ def run_dag(
     cfg: Settings,
     *,
     output: IO[str] | None = sys.stdout,
+    fresh: bool = False,
 ) -> tuple[str, dict[str, str]]:
     """Run ``hsinsight_pipeline`` once with ``airflow dags test`` and check that it succeeded.
 
@@ -309,7 +310,7 @@ def run_dag(
         failures_file = airflow_env.home / f"failures-{uuid.uuid4().hex}.jsonl"
         log_file = airflow_env.home / LAST_RUN_LOG
         env = dict(airflow_env.env, **{FAILURES_ENV: str(failures_file)})
-        conf = json.dumps({"raw_dir": str(raw_dir), "warehouse": str(warehouse)})
+        conf = json.dumps({"raw_dir": str(raw_dir), "warehouse": str(warehouse), "fresh": fresh})
         command = [str(airflow_env.airflow), "dags", "test", DAG_ID, "--conf", conf]
         before = _last_run_key(airflow_env.database)
         try:

@@ -27,7 +27,58 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    from hsinsight import fetch
+
+    registry = fetch.load_registry(args.registry)
+    if args.list:
+        print(fetch.describe_registry(registry))
+        return 0
+    unknown = [source for source in args.sources if source not in registry]
+    if unknown:
+        raise HsinsightError(
+            f"unknown source(s): {', '.join(unknown)}; the registry lists: {', '.join(registry)}"
+        )
+    out = Path(args.out) if args.out else settings().project_root / "data" / "raw"
+    chosen = args.sources or list(registry)
+    failed: list[str] = []
+    for source_id in chosen:
+        if not args.sources and not registry[source_id].downloadable:
+            print(f"skipped {source_id}: no file to download automatically; supply it locally")
+            continue
+        try:
+            paths = fetch.fetch_source(source_id, out, registry)
+        except HsinsightError as exc:
+            if len(chosen) == 1:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            failed.append(source_id)
+            continue
+        for path in paths:
+            print(f"fetched {path}")
+    if failed:
+        raise HsinsightError(f"could not fetch {', '.join(failed)} (see above)")
+    return 0
+
+
+def _run_from_url(args: argparse.Namespace) -> int:
+    from hsinsight import fetch
+
+    warehouse = Path(args.warehouse) if args.warehouse else settings().warehouse
+    with fetch.download_dir(warehouse) as workdir:
+        print(f"downloading {args.raw}", flush=True)
+        raw = fetch.materialise(args.raw, workdir)
+        for path in sorted(raw.iterdir()):
+            print(f"  downloaded {path.name} ({path.stat().st_size:,} bytes)")
+        return _run(argparse.Namespace(**{**vars(args), "raw": str(raw)}))
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.raw:
+        from hsinsight.fetch import is_url
+
+        if is_url(args.raw):
+            return _run_from_url(args)
     cfg = settings()
     raw = Path(args.raw) if args.raw else cfg.sample_dir
     warehouse = Path(args.warehouse) if args.warehouse else cfg.warehouse
@@ -39,7 +90,9 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"running the Airflow DAG hsinsight_pipeline (airflow dags test); its log: {log_file}", flush=True
         )
-        run_id, states = run_dag(raw, warehouse, cfg, output=sys.stdout if args.verbose else None)
+        run_id, states = run_dag(
+            raw, warehouse, cfg, output=sys.stdout if args.verbose else None, fresh=args.fresh
+        )
         print(f"DAG run {run_id}: " + ", ".join(f"{task} {state}" for task, state in states.items()))
         from hsinsight.report import describe_warehouse
 
@@ -47,11 +100,22 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from hsinsight import pipeline
 
-        result = pipeline.run(raw, warehouse, cfg)
+        result = pipeline.run(raw, warehouse, cfg, fresh=args.fresh)
         for f in result.files:
             sheet = f" sheet {f['sheet']!r}" if f.get("sheet") else ""
             flag = " [SYNTHETIC]" if f["synthetic"] else ""
-            print(f"  ingested {f['file']}{sheet}: {f['layout']}, {f['rows']:,} rows{flag}")
+            if f["action"] == "unchanged":
+                print(f"  unchanged {f['file']}: already loaded (same SHA-256), not loaded again{flag}")
+            else:
+                print(f"  ingested {f['file']}{sheet}: {f['layout']}, {f['rows']:,} rows{flag}")
+        for c in result.changes:
+            print(
+                f"  revised {c['period']}: {c['file']} replaces {c['previous_file']} "
+                f"({c['rows_added']:,} rows added, {c['rows_removed']:,} removed, {c['rows_revised']:,} revised, "
+                f"count change {c['count_change']:+,})"
+            )
+        for name in result.skipped:
+            print(f"  skipped {name}: not a data file (.csv, .ods, .xlsx or .zip)")
         checks = result.checks or {}
         print(
             f"checks: {len(checks.get('checks', []))} run, "
@@ -106,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
         "On any failure the previously published warehouse is left as it was.",
     )
     run.add_argument(
-        "--raw", metavar="DIR", help="raw files to ingest (default: the bundled synthetic sample)"
+        "--raw",
+        metavar="DIR|URL",
+        help="raw files to ingest: a folder, a file, or an http(s) URL downloaded first into a "
+        "temporary folder (default: the bundled synthetic sample)",
     )
     run.add_argument(
         "--warehouse", metavar="PATH", help="where to publish (default: data/warehouse/hsinsight.duckdb)"
@@ -118,7 +185,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the steps in this process (direct) or as the Airflow DAG hsinsight_pipeline "
         "under `airflow dags test` (airflow)",
     )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start from an empty raw layer instead of the published warehouse's (by default files "
+        "already loaded stay, and a new release of a period replaces the old one)",
+    )
     run.set_defaults(handler=_run)
+
+    fetch = commands.add_parser(
+        "fetch",
+        help="download the official files listed in the sources registry",
+        description="Download the current files of the named sources (default: every source "
+        "whose files can be found automatically) from their publishers. Files are found on each "
+        "source's landing page by their link text, as publishers re-issue them at new URLs.",
+    )
+    fetch.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (see --list)")
+    fetch.add_argument("--out", metavar="DIR", help="folder to download into (default: data/raw)")
+    fetch.add_argument(
+        "--registry",
+        metavar="FILE",
+        help="sources registry to use (default: $HSINSIGHT_SOURCES_REGISTRY, else the bundled one)",
+    )
+    fetch.add_argument(
+        "--list",
+        action="store_true",
+        help="print the registry (id, publisher, cadence, landing page) and download nothing",
+    )
+    fetch.set_defaults(handler=_fetch)
 
     dash = commands.add_parser("dashboard", help="serve the Streamlit dashboards")
     dash.add_argument(
@@ -142,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except HsinsightError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("the published warehouse was left as it was", file=sys.stderr)
+        if args.command == "run":
+            print("the published warehouse was left as it was", file=sys.stderr)
         return 1
 
 

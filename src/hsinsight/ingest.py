@@ -1,11 +1,25 @@
-"""Load the official files into the warehouse's ``raw`` schema.
+"""Load the official files into the warehouse's ``raw`` schema, losing nothing.
 
 Files are recognised by their header row (searched for in the first rows of a CSV
-file or of each workbook sheet), never by their names. Values land exactly as they
-are written, as text, under canonical column names, with the file name, its SHA-256,
-the load time and the row number beside them; every file is listed in
-``raw._files``. A file that cannot be accepted stops the run with an
-:class:`~hsinsight.errors.InputFileError` naming the file, the row and the column.
+file, of each workbook sheet and of each CSV inside a zip archive), never by their
+names. Values land exactly as they are written, as text, under canonical column
+names, with the file name, its SHA-256, the load time and the row number beside them.
+
+The raw layer is cumulative: a build starts from the raw tables of the published
+warehouse, so
+
+* a file already loaded (same SHA-256) is not loaded again (``unchanged``);
+* a new release covering a period already loaded (a financial year, a calendar
+  year ...) replaces that period's rows, and what it changed (rows added, removed,
+  counts revised) is recorded in ``raw._release_changes`` and ``raw._revised_cells``;
+* every file is listed in the manifest ``raw._files`` and every decision in
+  ``raw._ingest_log``.
+
+A file that cannot be accepted stops the run with an
+:class:`~hsinsight.errors.InputFileError` naming the file, the row and the column and
+saying what was expected. The refused file is copied (never moved) to the quarantine
+folder with the reason beside it; the build is discarded by the caller, so the
+published warehouse is untouched.
 """
 
 from __future__ import annotations
@@ -14,7 +28,10 @@ import codecs
 import csv
 import hashlib
 import logging
-from dataclasses import dataclass
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,33 +39,46 @@ import duckdb
 
 from hsinsight.config import Settings
 from hsinsight.errors import InputFileError, UnrecognisedFileError
+from hsinsight.sources import LAYOUTS
 from hsinsight.sources.base import (
+    DECIMAL_NUMBER,
     SUPPRESSION_MARKERS,
     SYNTHETIC_MARKER,
     WHOLE_NUMBER,
+    Column,
     Layout,
     normalise_header,
 )
-from hsinsight.sources.home_office import LAYOUTS
 
 log = logging.getLogger(__name__)
 
 #: File types the ingest reads; anything else in a raw folder (a README, notes) is
-#: listed as skipped and left alone.
-DATA_SUFFIXES = (".csv", ".ods", ".xlsx")
+#: listed as skipped and left alone. A zip archive is read member by member.
+TABLE_SUFFIXES = (".csv", ".ods", ".xlsx")
+DATA_SUFFIXES = (*TABLE_SUFFIXES, ".zip")
 #: How far down a file or sheet the header row is looked for (title and notes rows
 #: sit above the table in the publishers' workbooks).
 HEADER_SEARCH_ROWS = 30
-#: Bad rows named in an error message before the rest are counted.
 MANIFEST_TABLE = "_files"
+INGEST_LOG_TABLE = "_ingest_log"
+RELEASE_CHANGES_TABLE = "_release_changes"
+REVISED_CELLS_TABLE = "_revised_cells"
+#: Bookkeeping columns every raw table carries after the layout's own columns.
+LINEAGE_COLUMNS = (
+    ("_file_name", "varchar"),
+    ("_sheet", "varchar"),
+    ("_sha256", "varchar"),
+    ("_loaded_at", "timestamp"),
+    ("_row_number", "bigint"),
+)
 
 
 @dataclass
 class Table:
     """A recognised table: where its header is and how its columns map."""
 
-    file: Path
-    sheet: str | None
+    file: Path  # the file the user gave (a zip archive for a member of one)
+    sheet: str | None  # workbook sheet, or member name inside a zip archive
     layout: Layout
     header_row: int  # 1-based row number of the header within the file or sheet
     header: list[str]
@@ -56,6 +86,11 @@ class Table:
     preamble: list[str]
     csv_path: Path  # UTF-8 CSV that DuckDB reads (the file itself, or a converted copy)
     skip_lines: int  # lines before the header in csv_path
+    constants: dict[str, str] = field(default_factory=dict)  # values taken from the title rows
+
+    @property
+    def is_synthetic(self) -> bool:
+        return any(SYNTHETIC_MARKER.lower() in p.lower() for p in self.preamble)
 
 
 def sha256_of(path: Path) -> str:
@@ -83,14 +118,25 @@ def discover(raw_dir: Path) -> tuple[list[Path], list[Path]]:
 # --------------------------------------------------------------------------- text
 
 
-def _utf8_copy(path: Path, workdir: Path) -> Path:
+def _utf8_copy(path: Path, workdir: Path, shown: Path | None = None, sheet: str | None = None) -> Path:
     """The file itself when it is plain UTF-8; otherwise a UTF-8 copy in ``workdir``.
 
     A UTF-8 byte-order mark is dropped and a file that is not valid UTF-8 is read as
-    Windows-1252 (the encoding of CSV files saved from Excel on Windows).
+    Windows-1252 (the encoding of CSV files saved from Excel on Windows). A file
+    with NUL bytes (UTF-16, or not text at all) is refused.
     """
+    shown = shown or path
     with open(path, "rb") as handle:
-        has_bom = handle.read(3) == codecs.BOM_UTF8
+        head = handle.read(1 << 16)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+        raise InputFileError(
+            shown,
+            "is not a text file in a supported encoding (it holds NUL bytes, as UTF-16 or binary files do); "
+            "expected a CSV file saved as UTF-8 or Windows-1252",
+            row=1,
+            sheet=sheet,
+        )
+    has_bom = head.startswith(codecs.BOM_UTF8)
     encoding = "utf-8-sig"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -102,7 +148,7 @@ def _utf8_copy(path: Path, workdir: Path) -> Path:
         encoding = "cp1252"
     if encoding == "utf-8-sig" and not has_bom:
         return path
-    target = workdir / f"{path.stem}.utf8.csv"
+    target = workdir / f"{path.stem}.{abs(hash(str(shown))) % 10**8}.utf8.csv"
     try:
         with (
             open(path, encoding=encoding, newline="") as src,
@@ -112,7 +158,9 @@ def _utf8_copy(path: Path, workdir: Path) -> Path:
                 dst.write(chunk)
     except UnicodeDecodeError as exc:
         raise InputFileError(
-            path, f"cannot be read as UTF-8 or Windows-1252 text (byte {exc.start}); expected a CSV file"
+            shown,
+            f"cannot be read as UTF-8 or Windows-1252 text (byte {exc.start}); expected a CSV file",
+            sheet=sheet,
         ) from exc
     return target
 
@@ -127,6 +175,38 @@ def _head_rows(csv_path: Path, limit: int) -> list[list[str]]:
     return rows
 
 
+def _check_complete(table: Table) -> None:
+    """Refuse a CSV file that stops in the middle of a row (an incomplete download or copy)."""
+    path = table.csv_path
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - 65536))
+        tail = handle.read()
+    if tail.endswith((b"\n", b"\r")):
+        return
+    last_line = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    try:
+        fields = next(csv.reader([last_line]))
+    except (csv.Error, StopIteration):
+        fields = []
+    width = len(table.header)
+    quotes_open = last_line.count('"') % 2 == 1
+    if len(fields) >= width and not quotes_open:
+        return  # a complete last row that merely lacks a final line break
+    with open(path, "rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    raise InputFileError(
+        table.file,
+        f"the file ends in the middle of a row ({len(fields)} of {width} columns"
+        + (", inside a quoted value" if quotes_open else "")
+        + ") and has no final line break: it looks truncated (an incomplete download or copy); "
+        "expected every row complete",
+        row=lines + 1,
+        column=table.header[min(len(fields), width - 1)] if fields else None,
+        sheet=table.sheet,
+    )
+
+
 # ---------------------------------------------------------------------- recognition
 
 
@@ -136,7 +216,8 @@ def recognise(
     """Find the header row among ``rows`` and the layout it belongs to.
 
     Returns the layout, the 0-based index of the header row and the column
-    positions. A header that matches most of a layout but lacks a column raises an
+    positions. When several layouts match a row, the one matching most columns
+    wins. A header that matches most of a layout but lacks a column raises an
     error naming that column.
     """
     best: tuple[int, int, Layout, list] | None = None  # (matched, row index, layout, missing)
@@ -144,13 +225,18 @@ def recognise(
         cells = [normalise_header(c) for c in row]
         if not any(cells):
             continue
+        complete: list[tuple[int, Layout, dict[str, int]]] = []
         for layout in LAYOUTS:
             positions, missing = layout.locate(row)
-            if not missing:
-                return layout, index, positions
+            if not missing and len(positions) >= 2:
+                complete.append((len(positions), layout, positions))
+                continue
             matched = len(positions)
             if matched >= 3 and (best is None or matched > best[0]):
                 best = (matched, index, layout, missing)
+        if complete:
+            _, layout, positions = max(complete, key=lambda c: c[0])
+            return layout, index, positions
     if not any(any(c.strip() for c in row) for row in rows):
         raise InputFileError(file, "the file is empty: no header row and no data", row=1, sheet=sheet)
     if best is not None:
@@ -159,15 +245,14 @@ def recognise(
         raise InputFileError(
             file,
             f"missing required column{'s' if len(missing) > 1 else ''} {names}: the header looks like "
-            f"the {layout.description} ({layout.layout}), which needs "
-            + ", ".join(repr(c.headers[0]) for c in layout.columns if c.required),
+            f"the {layout.description} ({layout.layout}); expected the columns "
+            + ", ".join(repr(h) for h in layout.required_headers()),
             row=index + 1,
             column=missing[0].headers[0],
             sheet=sheet,
         )
     expected = "; ".join(
-        f"{layout.description}: " + ", ".join(c.headers[0] for c in layout.columns if c.required)
-        for layout in LAYOUTS
+        f"{layout.description}: " + ", ".join(layout.required_headers()) for layout in LAYOUTS
     )
     raise UnrecognisedFileError(
         file,
@@ -177,11 +262,40 @@ def recognise(
     )
 
 
+def _preamble_constants(
+    layout: Layout, positions: dict[str, int], preamble: list[str], file, sheet, header_row
+):
+    """Values a layout takes from the title rows (or sheet name) when it has no column for them."""
+    constants: dict[str, str] = {}
+    texts = [*preamble, sheet or ""]
+    for spec in layout.preamble_fields:
+        if spec.column in positions:
+            continue
+        found = None
+        for text in texts:
+            match = re.search(spec.pattern, text, flags=re.IGNORECASE)
+            if match:
+                found = match.group(1)
+                break
+        if found is None:
+            header = layout.column(spec.column).headers[0]
+            raise InputFileError(
+                file,
+                f"the table has no {header!r} column and its title rows do not say it: expected "
+                f"{spec.expected}, or a {header!r} column",
+                row=header_row,
+                sheet=sheet,
+            )
+        constants[spec.column] = " ".join(found.split())
+    return constants
+
+
 def _table_from_rows(
     file: Path, sheet: str | None, rows: list[list[str]], csv_path: Path, line_offset: int = 0
 ) -> Table:
     layout, index, positions = recognise(rows, file, sheet)
-    preamble = [" ".join(c for c in row if c.strip()) for row in rows[:index]]
+    preamble = [p for p in (" ".join(c for c in row if c.strip()) for row in rows[:index]) if p]
+    constants = _preamble_constants(layout, positions, preamble, file, sheet, index + 1)
     return Table(
         file=file,
         sheet=sheet,
@@ -189,9 +303,10 @@ def _table_from_rows(
         header_row=index + 1,
         header=rows[index],
         positions=positions,
-        preamble=[p for p in preamble if p],
+        preamble=preamble,
         csv_path=csv_path,
         skip_lines=index + line_offset,
+        constants=constants,
     )
 
 
@@ -204,125 +319,276 @@ def _cell_text(value: object) -> str:
             return ""
         if value.is_integer():
             return str(int(value))
+        return repr(value)
     return str(value)
 
 
-def _workbook_sheets(path: Path):
+def _workbook_sheets(path: Path, shown: Path):
     """Yield (sheet name, rows as text) for every sheet of an XLSX or ODS workbook."""
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl
+    from python_calamine import CalamineWorkbook
 
+    kind = "XLSX" if path.suffix.lower() == ".xlsx" else "ODS"
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+    except Exception as exc:  # a truncated or corrupt zip container, or not a workbook at all
+        raise InputFileError(
+            shown,
+            f"cannot be opened as an {kind} workbook (truncated, damaged or not a workbook); expected a "
+            f"complete {kind} file: {exc}",
+        ) from exc
+    for name in names:
         try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # zipfile.BadZipFile, KeyError ... all mean: not a workbook
-            raise InputFileError(path, f"cannot be opened as an XLSX workbook: {exc}") from exc
-        try:
-            for sheet in book.worksheets:
-                yield sheet.title, [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            book.close()
-    else:
-        import pandas as pd
-
-        try:
-            frames = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="odf")
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise InputFileError(path, f"cannot be opened as an ODS workbook: {exc}") from exc
-        for name, frame in frames.items():
-            yield str(name), [[_cell_text(v) for v in row] for row in frame.itertuples(index=False)]
+            raise InputFileError(
+                shown,
+                f"sheet cannot be read (damaged or truncated workbook); expected a complete workbook: {exc}",
+                sheet=name,
+            ) from exc
+        yield name, [[_cell_text(v) for v in row] for row in rows]
+
+
+def _csv_table(path: Path, shown: Path, sheet: str | None, workdir: Path) -> Table:
+    csv_path = _utf8_copy(path, workdir, shown, sheet)
+    try:
+        rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
+    except csv.Error as exc:
+        raise InputFileError(shown, f"is not a readable CSV file: {exc}", sheet=sheet) from exc
+    table = _table_from_rows(shown, sheet, rows, csv_path)
+    _check_complete(table)
+    return table
 
 
 def tables_in(path: Path, workdir: Path) -> list[Table]:
-    """Recognise the table(s) a file holds: one for a CSV file, one per data sheet of a workbook."""
+    """Recognise the table(s) a file holds: one for a CSV file, one per data sheet of a
+    workbook, one per data file inside a zip archive."""
     if path.stat().st_size == 0:
         raise InputFileError(path, "the file is empty (0 bytes)", row=1)
-    if path.suffix.lower() == ".csv":
-        csv_path = _utf8_copy(path, workdir)
-        try:
-            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
-        except csv.Error as exc:
-            raise InputFileError(path, f"is not a readable CSV file: {exc}") from exc
-        return [_table_from_rows(path, None, rows, csv_path)]
-    tables, refused = [], []
-    for sheet, rows in _workbook_sheets(path):
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return [_csv_table(path, path, None, workdir)]
+    if suffix == ".zip":
+        return _zip_tables(path, workdir)
+    tables = []
+    for sheet, rows in _workbook_sheets(path, path):
         try:
             table = _table_from_rows(path, sheet, rows[:HEADER_SEARCH_ROWS], Path())
-        except UnrecognisedFileError as exc:
-            refused.append(exc)  # a notes or contents sheet: not a table
-            continue
+        except UnrecognisedFileError:
+            continue  # a notes, contents or chart sheet: not a table
         except InputFileError as exc:
             if "is empty" in exc.reason:
                 continue
             raise
-        sheet_csv = workdir / f"{path.stem}.{len(tables)}.csv"
+        sheet_csv = workdir / f"{path.stem}.{abs(hash((str(path), sheet))) % 10**8}.csv"
         with open(sheet_csv, "w", encoding="utf-8", newline="") as handle:
             csv.writer(handle, lineterminator="\n").writerows(rows)
         table.csv_path = sheet_csv
         tables.append(table)
     if not tables:
         raise UnrecognisedFileError(
-            path, "no sheet of this workbook has a header row of a known layout", row=1
+            path,
+            "no sheet of this workbook has a header row of a known layout; expected a sheet with the header of one of the layouts in hsinsight.sources",
+            row=1,
         )
     return tables
 
 
-# ------------------------------------------------------------------------- loading
+def _zip_tables(path: Path, workdir: Path) -> list[Table]:
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputFileError(
+            path,
+            f"cannot be opened as a zip archive (truncated or damaged); expected a complete zip file: {exc}",
+        ) from exc
+    if bad is not None:
+        raise InputFileError(
+            path,
+            f"member {bad!r} is damaged (CRC mismatch): the archive looks truncated; expected a complete zip file",
+        )
+    target = workdir / f"{path.stem}.{abs(hash(str(path))) % 10**8}.unzipped"
+    target.mkdir(parents=True, exist_ok=True)
+    tables = []
+    with archive:
+        for member in members:
+            name = member.filename
+            if Path(name).suffix.lower() not in TABLE_SUFFIXES or Path(name).name.startswith("."):
+                continue
+            extracted = target / f"{len(tables)}{Path(name).suffix.lower()}"
+            with archive.open(member) as src, open(extracted, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            if extracted.suffix == ".csv":
+                tables.append(_csv_table(extracted, path, name, workdir))
+            else:
+                for table in tables_in(extracted, workdir):
+                    table.file, table.sheet = path, f"{name}/{table.sheet}"
+                    tables.append(table)
+    if not tables:
+        raise UnrecognisedFileError(
+            path, "the zip archive holds no CSV, ODS or XLSX file of a known layout; expected at least one"
+        )
+    return tables
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, cfg: Settings) -> None:
+# ------------------------------------------------------------------ reference data
+
+
+def _seed_path(cfg: Settings, name: str) -> str:
+    return str(cfg.seeds_dir / f"{name}.csv")
+
+
+def prepare_raw(con: duckdb.DuckDBPyConnection, cfg: Settings) -> None:
+    """Raw schema, bookkeeping tables, every layout's raw table and the seed lookups."""
     con.execute("create schema if not exists raw")
     con.execute(
         f"""
         create table if not exists raw.{MANIFEST_TABLE} (
             file_name varchar, file_path varchar, sheet varchar, source varchar, layout varchar,
             sha256 varchar, size_bytes bigint, rows bigint, header_row integer,
-            is_synthetic boolean, preamble varchar, loaded_at timestamp
+            is_synthetic boolean, preamble varchar, loaded_at timestamp, periods varchar
         )
         """
     )
-    variants = cfg.seeds_dir / "force_name_variants.csv"
     con.execute(
+        f"""
+        create table if not exists raw.{INGEST_LOG_TABLE} (
+            file_name varchar, sha256 varchar, source varchar, action varchar, rows bigint,
+            detail varchar, logged_at timestamp
+        )
         """
+    )
+    con.execute(
+        f"""
+        create table if not exists raw.{RELEASE_CHANGES_TABLE} (
+            source varchar, period varchar, previous_file varchar, previous_sha256 varchar,
+            new_file varchar, new_sha256 varchar, rows_added bigint, rows_removed bigint,
+            rows_revised bigint, count_change bigint, detected_at timestamp
+        )
+        """
+    )
+    con.execute(
+        f"""
+        create table if not exists raw.{REVISED_CELLS_TABLE} (
+            source varchar, period varchar, new_file varchar, row_key varchar, column_name varchar,
+            previous_value varchar, new_value varchar, detected_at timestamp
+        )
+        """
+    )
+    for table in {layout.raw_table: layout for layout in LAYOUTS}.values():
+        _ensure_raw_table(con, table)
+    name_key = "lower(regexp_replace(trim({}), '\\s+', ' ', 'g'))"
+    con.execute(
+        f"""
         create or replace temp table force_names as
-        select lower(regexp_replace(trim(name_variant), '\\s+', ' ', 'g')) as name_key,
-               coalesce(area_code, 'non-force:' || lower(trim(name_variant))) as body_key
+        select distinct {name_key.format("name_variant")} as name_key,
+               coalesce(area_code, 'non-force:' || {name_key.format("name_variant")}) as body_key
         from read_csv(?, header = true, all_varchar = true)
         """,
-        [str(variants)],
+        [_seed_path(cfg, "force_name_variants")],
+    )
+    con.execute(
+        f"""
+        create or replace temp table cps_area_names as
+        select distinct {name_key.format("name_variant")} as name_key, cps_area_code as body_key
+        from read_csv(?, header = true, all_varchar = true)
+        """,
+        [_seed_path(cfg, "cps_area_name_variants")],
+    )
+    for lookup, seed in (
+        ("force_names", "force_name_variants"),
+        ("cps_area_names", "cps_area_name_variants"),
+    ):
+        clash = con.execute(
+            f"select name_key from {lookup} group by name_key having count(*) > 1 limit 1"
+        ).fetchone()
+        if clash:
+            raise InputFileError(
+                cfg.seeds_dir / f"{seed}.csv",
+                f"the name {clash[0]!r} is mapped to more than one area; expected each spelling to name one",
+            )
+    con.execute(
+        """
+        create or replace temp table ons_area_codes as
+        select upper(trim(area_code)) as code from read_csv(?, header = true, all_varchar = true)
+        union
+        select upper(trim(area_code)) from read_csv(?, header = true, all_varchar = true)
+        """,
+        [_seed_path(cfg, "forces"), _seed_path(cfg, "other_areas")],
+    )
+    con.execute(
+        """
+        create or replace temp table outcome_types as
+        select lower(trim(outcome_type)) as code from read_csv(?, header = true, all_varchar = true)
+        """,
+        [_seed_path(cfg, "outcome_types")],
     )
 
 
 def _ensure_raw_table(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    columns = ", ".join(f'"{c.name}" varchar' for c in layout.columns)
+    """Create a layout's raw table, or add columns a newer layout version brought."""
+    columns = [(c.name, "varchar") for c in _raw_columns(layout)] + list(LINEAGE_COLUMNS)
     con.execute(
-        f"""
-        create table if not exists raw.{layout.raw_table} (
-            {columns}, _file_name varchar, _sheet varchar, _sha256 varchar,
-            _loaded_at timestamp, _row_number bigint
-        )
-        """
+        f"create table if not exists raw.{layout.raw_table} ("
+        + ", ".join(f'"{n}" {t}' for n, t in columns)
+        + ")"
     )
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [layout.raw_table],
+        ).fetchall()
+    }
+    for name, sql_type in columns:
+        if name not in existing:
+            con.execute(f'alter table raw.{layout.raw_table} add column "{name}" {sql_type}')
+
+
+def _raw_columns(layout: Layout) -> list[Column]:
+    """The columns of a layout's raw table: the union over layouts sharing the table."""
+    seen: dict[str, Column] = {}
+    for other in LAYOUTS:
+        if other.raw_table == layout.raw_table:
+            for column in other.columns:
+                seen.setdefault(column.name, column)
+    return list(seen.values())
+
+
+# ----------------------------------------------------------------------- validation
 
 
 def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     width = max(len(table.header), 1)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    sql = f"""
+        create or replace temp table stage as
+        select * from read_csv(?, header = false, auto_detect = false, columns = {columns},
+                               delim = ',', quote = '"', escape = '"', skip = ?,
+                               null_padding = true__PARALLEL__)
+        """
     try:
-        con.execute(
-            f"""
-            create or replace temp table stage as
-            select * from read_csv(?, header = false, auto_detect = false, columns = {columns},
-                                   delim = ',', quote = '"', escape = '"', skip = ?,
-                                   null_padding = true)
-            """,
-            [str(table.csv_path), table.skip_lines],
-        )
+        try:
+            con.execute(sql.replace("__PARALLEL__", ""), [str(table.csv_path), table.skip_lines])
+        except duckdb.Error as exc:
+            if "parallel scanner" not in str(exc):
+                raise
+            # a quoted value spans lines: read serially
+            con.execute(
+                sql.replace("__PARALLEL__", ", parallel = false"), [str(table.csv_path), table.skip_lines]
+            )
     except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
         raise InputFileError(
             table.file,
-            f"cannot be read as a table of {width} columns: {str(exc).splitlines()[0]}",
+            f"cannot be read as a table of {width} columns (a row has more columns than the header, or a "
+            f"quoted value is never closed): {first}",
             sheet=table.sheet,
         ) from exc
+    blank = " and ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width))
+    con.execute(f"create or replace temp table stage as select *, ({blank}) as blank from stage")
 
 
 def _first_bad(con, table: Table, value: str, condition: str) -> tuple[int, str, int] | None:
@@ -338,104 +604,198 @@ def _first_bad(con, table: Table, value: str, condition: str) -> tuple[int, str,
     return table.header_row + int(found[0]), found[1], int(found[2])
 
 
-def _validate(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    layout = table.layout
-    blank = " and ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(max(len(table.header), 1)))
-    con.execute(f"create or replace temp table stage as select *, ({blank}) as blank from stage")
+def _sql_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
+
+MARKERS_SQL = _sql_list(m.lower() for m in SUPPRESSION_MARKERS)
+MARKERS_TEXT = ", ".join(SUPPRESSION_MARKERS)
+
+
+def _is_marker(col: str) -> str:
+    return f"lower(trim({col})) in ({MARKERS_SQL})"
+
+
+def _count_sql(col: str) -> str:
+    """SQL turning a count cell into BIGINT (NULL for a marker or an empty cell)."""
+    return f"try_cast(replace(trim({col}), ',', '') as bigint)"
+
+
+def _quote(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _name_key(col: str) -> str:
+    return f"lower(regexp_replace(trim({col}), '\\s+', ' ', 'g'))"
+
+
+def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
+    """(condition marking a bad row, what was expected) for one column of the stage table."""
+    kind = column.kind
+    checks: list[tuple[str, str]] = []
+    if kind not in ("text", "outcome_type"):
+        checks.append((f"coalesce(trim({col}), '') = ''", "is empty; a value is required"))
+    if kind == "financial_year":
+        checks.append(
+            (
+                f"not regexp_full_match(trim({col}), '\\d{{4}}[/_-]\\d{{2}}') "
+                f"or (try_cast(substr(trim({col}), 1, 4) as integer) + 1) % 100 "
+                f"!= try_cast(substr(trim({col}), 6, 2) as integer)",
+                "is not a financial year; expected two consecutive years such as '2016/17'",
+            )
+        )
+    elif kind == "quarter":
+        checks.append(
+            (f"trim({col}) not in ('1', '2', '3', '4')", "is not a financial quarter; expected 1-4")
+        )
+    elif kind == "calendar_year":
+        checks.append(
+            (
+                f"not regexp_full_match(trim({col}), '(19|20)\\d{{2}}')",
+                "is not a calendar year; expected a year such as 2016",
+            )
+        )
+    elif kind == "survey_year":
+        checks.append(
+            (
+                f"not (regexp_full_match(trim({col}), '\\d{{4}}[/_-]\\d{{2}}') "
+                f"or regexp_full_match(lower(trim({col})), '(year ending )?march \\d{{4}}') "
+                f"or regexp_full_match(lower(trim({col})), 'apr(il)? \\d{{4}} to mar(ch)? \\d{{4}}'))",
+                "is not a survey year; expected '2015/16', 'year ending March 2016' or 'Apr 2015 to Mar 2016'",
+            )
+        )
+    elif kind in ("count", "total"):
+        checks.append(
+            (
+                f"not regexp_full_match(trim({col}), '{WHOLE_NUMBER.pattern}') and not {_is_marker(col)}",
+                "is not a whole number; expected a count such as 42"
+                + (" (negative corrections such as -3 are allowed)" if kind == "count" else "")
+                + f" or a suppression marker ({MARKERS_TEXT})",
+            )
+        )
+        if kind == "total":
+            checks.append(
+                (
+                    f"{_count_sql(col)} < 0",
+                    "is negative; a total for a whole year or 12 months cannot be (only quarterly cells "
+                    "carry negative corrections)",
+                )
+            )
+    elif kind == "rate":
+        checks.append(
+            (
+                f"not regexp_full_match(trim({col}), '{DECIMAL_NUMBER.pattern}') and not {_is_marker(col)}",
+                f"is not a number; expected a rate or percentage such as 72.4 or a suppression marker ({MARKERS_TEXT})",
+            )
+        )
+    elif kind == "force":
+        checks.append(
+            (
+                f"{_name_key(col)} not in (select name_key from force_names)",
+                "is not a known police force or reporting body; expected a name listed in "
+                "dbt_project/seeds/force_name_variants.csv (add the spelling there if it is a new variant)",
+            )
+        )
+    elif kind == "cps_area":
+        checks.append(
+            (
+                f"{_name_key(col)} not in (select name_key from cps_area_names)",
+                "is not a known CPS Area; expected a name listed in dbt_project/seeds/cps_area_name_variants.csv "
+                "(add the spelling there if it is a new variant)",
+            )
+        )
+    elif kind == "ons_area_code":
+        checks.append(
+            (
+                f"upper(trim({col})) not in (select code from ons_area_codes)",
+                "is not a known ONS area code; expected a police force area code (E23..., W15...) from "
+                "forces.csv or an England and Wales, country or region code from other_areas.csv",
+            )
+        )
+    elif kind == "outcome_type":
+        checks.append(
+            (
+                f"coalesce(trim({col}), '') <> '' and lower(trim({col})) not in (select code from outcome_types)",
+                "is not a known outcome type; expected a Home Office outcome type listed in "
+                "dbt_project/seeds/outcome_types.csv (0-22; the alternate-offence types 1a-3a belong to a "
+                "separate file)",
+            )
+        )
+    elif kind == "choice":
+        checks.append(
+            (
+                f"lower(trim({col})) not in ({_sql_list(c.lower() for c in column.choices)})",
+                "is not one of the expected values: " + ", ".join(repr(c) for c in column.choices),
+            )
+        )
+    return checks
+
+
+def _validate(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+    """Refuse the staged table at its first bad cell; return the number of data rows."""
     data_rows = con.execute("select count(*) from stage where rowid > 0 and not blank").fetchone()[0]
     if data_rows == 0:
         raise InputFileError(
             table.file,
-            "has a header row but no data rows below it",
+            "has a header row but no data rows below it; expected at least one data row",
             row=table.header_row + 1,
             sheet=table.sheet,
         )
-
-    markers = ", ".join(f"'{m}'" for m in SUPPRESSION_MARKERS)
-    whole = WHOLE_NUMBER.pattern
-    for column in layout.columns:
+    for column in table.layout.columns:
         if column.name not in table.positions:
             continue
         col = f"c{table.positions[column.name]}"
         header = table.header[table.positions[column.name]]
-        checks: list[tuple[str, str]] = []  # (condition that marks a bad row, what is wrong)
-        if column.kind != "text":
-            checks.append((f"coalesce(trim({col}), '') = ''", "is empty; a value is required"))
-        if column.kind == "financial_year":
-            checks.append(
-                (
-                    f"not regexp_full_match(trim({col}), '\\d{{4}}[/_-]\\d{{2}}') "
-                    f"or (try_cast(substr(trim({col}), 1, 4) as integer) + 1) % 100 "
-                    f"!= try_cast(substr(trim({col}), 6, 2) as integer)",
-                    "is not a financial year; expected two consecutive years such as '2016/17'",
-                )
-            )
-        elif column.kind == "quarter":
-            checks.append(
-                (
-                    f"trim({col}) not in ('1', '2', '3', '4')",
-                    "is not a financial quarter; expected 1, 2, 3 or 4",
-                )
-            )
-        elif column.kind == "count":
-            checks.append(
-                (
-                    f"not regexp_full_match(trim({col}), '{whole}') and trim({col}) not in ({markers})",
-                    "is not a whole number; expected a count such as 42 (negative corrections such as -3 "
-                    f"are allowed) or a suppression marker ({', '.join(SUPPRESSION_MARKERS)})",
-                )
-            )
-        elif column.kind == "force":
-            checks.append(
-                (
-                    f"lower(regexp_replace(trim({col}), '\\s+', ' ', 'g')) "
-                    "not in (select name_key from force_names)",
-                    "is not a known police force or reporting body; add the spelling to "
-                    "dbt_project/seeds/force_name_variants.csv if it is a new variant",
-                )
-            )
-        for condition, message in checks:
+        for condition, message in _checks_for(column, col):
             bad = _first_bad(con, table, col, condition)
             if bad is not None:
                 row, value, count = bad
                 more = f" ({count - 1} more row{'s' if count > 2 else ''} like it)" if count > 1 else ""
                 raise InputFileError(
-                    table.file,
-                    f"{value!r} {message}{more}",
-                    row=row,
-                    column=header,
-                    sheet=table.sheet,
+                    table.file, f"{value!r} {message}{more}", row=row, column=header, sheet=table.sheet
                 )
     _check_duplicates(con, table)
+    return data_rows
+
+
+def _key_part(column: Column, col: str) -> str:
+    """SQL normalising one key cell the way the marts will read it."""
+    if column.kind == "force":
+        return f"coalesce((select body_key from force_names where name_key = {_name_key(col)}), '')"
+    if column.kind == "cps_area":
+        return f"coalesce((select body_key from cps_area_names where name_key = {_name_key(col)}), '')"
+    if column.kind == "financial_year":
+        return f"substr(trim({col}), 1, 4)"
+    if column.kind == "outcome_type":
+        return f"coalesce(nullif(lower(trim({col})), ''), '0')"
+    return f"coalesce(lower(trim({col})), '')"
 
 
 def _key_sql(layout: Layout, column_sql) -> str:
-    """SQL for a layout's key, normalised the way the marts will read it.
-
-    ``column_sql`` maps a canonical column name to the SQL naming it (a staged
-    ``cN`` column or a raw table column).
-    """
+    """SQL for a layout's key. ``column_sql`` maps a canonical column name to the SQL
+    naming it (a staged ``cN`` column or a raw table column), or None when absent."""
     parts = []
     for name in layout.key:
-        column = next(c for c in layout.columns if c.name == name)
         col = column_sql(name)
-        if column.kind == "force":
-            parts.append(
-                "(select body_key from force_names where name_key = "
-                f"lower(regexp_replace(trim({col}), '\\s+', ' ', 'g')))"
-            )
-        elif column.kind == "financial_year":
-            parts.append(f"substr(trim({col}), 1, 4)")
-        else:
-            parts.append(f"upper(trim({col}))")
-    return "(" + ", ".join(parts) + ")"
+        parts.append("''" if col is None else _key_part(layout.column(name), col))
+    return "concat_ws(' | ', " + ", ".join(parts) + ")"
+
+
+def _stage_column(table: Table):
+    def column_sql(name: str) -> str | None:
+        if name in table.positions:
+            return f"c{table.positions[name]}"
+        if name in table.constants:
+            return "'" + table.constants[name].replace("'", "''") + "'"
+        return None
+
+    return column_sql
 
 
 def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     if not table.layout.key:
         return
-    key = _key_sql(table.layout, lambda name: f"c{table.positions[name]}")
+    key = _key_sql(table.layout, _stage_column(table))
     found = con.execute(
         f"""
         with keyed as (
@@ -451,115 +811,413 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     ).fetchone()
     if found:
         row, first, count = found
-        key_names = ", ".join(repr(table.header[table.positions[name]]) for name in table.layout.key)
+        names = [
+            table.header[table.positions[n]] if n in table.positions else n
+            for n in table.layout.key
+            if n in table.positions or n in table.constants
+        ]
         more = f" ({count - 1} more duplicate row{'s' if count > 2 else ''})" if count > 1 else ""
+        first_key = table.layout.key[0]
         raise InputFileError(
             table.file,
-            f"duplicates row {table.header_row + first}: the same {key_names} appears twice{more}",
+            f"duplicates row {table.header_row + first}: the same {', '.join(repr(n) for n in names)} "
+            f"appears twice{more}; expected one row per key",
             row=table.header_row + row,
-            column=table.header[table.positions[table.layout.key[0]]],
+            column=table.header[table.positions[first_key]] if first_key in table.positions else None,
             sheet=table.sheet,
         )
 
 
-def _load(con, table: Table, sha256: str, loaded_at: datetime) -> int:
-    layout = table.layout
-    _ensure_raw_table(con, layout)
-    select = ", ".join(
-        f"c{table.positions[c.name]}" if c.name in table.positions else "null" for c in layout.columns
-    )
-    con.execute(
-        f"""
-        insert into raw.{layout.raw_table}
-        select {select}, ?, ?, ?, ?, {table.header_row} + rowid
-        from stage where rowid > 0 and not blank order by rowid
-        """,
-        [table.file.name, table.sheet, sha256, loaded_at],
-    )
-    return con.execute("select count(*) from stage where rowid > 0 and not blank").fetchone()[0]
+def _period_sql(layout: Layout, col: str) -> str:
+    """SQL giving the release period a row belongs to, canonically written."""
+    column = layout.column(layout.period)
+    if column.kind == "financial_year":
+        start = f"try_cast(substr(trim({col}), 1, 4) as integer)"
+        return f"{start}::varchar || '/' || lpad((({start} + 1) % 100)::varchar, 2, '0')"
+    return f"lower(trim({col}))"
 
 
-def _check_across_files(con: duckdb.DuckDBPyConnection, tables: list[Table]) -> None:
-    """The same key in two files (or two sheets) is refused, naming both places."""
-    for layout in {t.layout for t in tables}:
-        if not layout.key:
-            continue
-        key = _key_sql(layout, lambda name: name)
+def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, file_names: list[str]) -> None:
+    """No 12-month total (four consecutive quarters of one key) may be negative.
+
+    Checked on the raw table after loading, so windows spanning two files (a
+    financial year per file) are covered. The error names the row that ends the
+    negative window, in the file it came from.
+    """
+    if not layout.rolling_total_columns:
+        return
+    group_cols = [n for n in layout.key if n not in ("financial_year", "financial_quarter")]
+    group = _key_sql(
+        Layout(layout.source, layout.layout, layout.raw_table, "", layout.columns, key=tuple(group_cols)),
+        lambda name: f'"{name}"',
+    )
+    exclude = " and ".join(
+        f"coalesce(lower(trim(\"{name}\")), '') not in ({_sql_list(v.lower() for v in values)})"
+        for name, values in layout.rolling_total_exclude
+    )
+    index = "try_cast(substr(trim(financial_year), 1, 4) as integer) * 4 + try_cast(trim(financial_quarter) as integer)"
+    for column in layout.rolling_total_columns:
         found = con.execute(
             f"""
-            with keyed as (
-                select _file_name, _sheet, _row_number, {key} as k from raw.{layout.raw_table}
+            with rows as (
+                select {group} as g, {index} as q, {_count_sql(f'"{column}"')} as v,
+                       "{column}" as written, _file_name, _sheet, _row_number
+                from raw.{layout.raw_table}
+                where {exclude or "true"}
+            ), windows as (
+                select *, sum(v) over w as total, count(*) over w as quarters
+                from rows
+                window w as (partition by g order by q range between 3 preceding and current row)
             )
-            select a._file_name, a._sheet, a._row_number, b._file_name, b._sheet, b._row_number
-            from keyed a join keyed b
-              on a.k = b.k and (a._file_name, coalesce(a._sheet, '')) < (b._file_name, coalesce(b._sheet, ''))
-            order by b._file_name, b._row_number limit 1
+            select _file_name, _sheet, _row_number, total, g, q
+            from windows
+            where quarters = 4 and total < 0 and _file_name in ({_sql_list(file_names)})
+            order by _file_name, _sheet, _row_number
+            limit 1
             """
         ).fetchone()
         if found:
-            first_file, first_sheet, first_row, file, sheet, row = found
-            where = f"{first_file}" + (f" sheet {first_sheet!r}" if first_sheet else "")
+            file_name, sheet, row, total, group_key, q = found
+            header = layout.column(column).headers[0]
+            year, quarter = divmod(q - 1, 4)
             raise InputFileError(
-                file,
-                f"repeats a row already loaded from {where} row {first_row} (same "
-                + ", ".join(layout.key)
-                + "); give each period once",
+                file_name,
+                f"the 12 months to the end of {year}/{(year + 1) % 100:02d} Q{quarter + 1} total {total} for "
+                f"{group_key!r}: a 12-month total cannot be negative; expected four consecutive quarters to add up to "
+                "zero or more (a negative quarterly cell is a published correction and is kept)",
                 row=row,
+                column=header,
                 sheet=sheet,
             )
 
 
-def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings) -> dict:
-    """Ingest every data file in ``raw_dir`` into ``build_db``. Returns a report."""
-    files, skipped = discover(raw_dir)
+# ------------------------------------------------------------------------ loading
+
+
+@dataclass
+class FileResult:
+    """What ingest did with one file (or one table of it)."""
+
+    file: str
+    sheet: str | None
+    source: str
+    layout: str
+    rows: int
+    synthetic: bool
+    action: str  # "loaded" or "unchanged"
+    periods: list[str] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _load_new_rows(con, table: Table, sha256: str, loaded_at: datetime) -> None:
+    """The staged table's rows as a temp table ``incoming`` with the raw table's columns."""
+    column_sql = _stage_column(table)
+    select = ", ".join(f'{column_sql(c.name) or "null"} as "{c.name}"' for c in _raw_columns(table.layout))
+    con.execute(
+        f"""
+        create or replace temp table incoming as
+        select {select}, ?::varchar as _file_name, ?::varchar as _sheet, ?::varchar as _sha256,
+               ?::timestamp as _loaded_at, {table.header_row} + rowid as _row_number
+        from stage where rowid > 0 and not blank order by rowid
+        """,
+        [table.file.name, table.sheet, sha256, loaded_at],
+    )
+
+
+def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tuple[list[str], list[dict]]:
+    """Swap the incoming rows in for the periods they cover; record what changed."""
+    layout = table.layout
+    raw = f"raw.{layout.raw_table}"
+    period = _period_sql(layout, f'"{layout.period}"')
+    periods = [r[0] for r in con.execute(f"select distinct {period} from incoming order by 1").fetchall()]
+    key = _key_sql(layout, lambda name: f'"{name}"')
+    counts = [c.name for c in layout.columns if c.kind in ("count", "total", "rate")]
+    changes: list[dict] = []
+    previous = con.execute(
+        f"""
+        select {period} as period, _file_name, any_value(_sha256), count(*)
+        from {raw}
+        where {period} in (select distinct {period} from incoming) and _loaded_at <> ?
+        group by all order by 1, 2
+        """,
+        [loaded_at],
+    ).fetchall()
+    if previous:
+        diff_columns = " or ".join(f'o."{c}" is distinct from n."{c}"' for c in counts) or "false"
+        count_change = " + ".join(
+            f"coalesce({_count_sql(f'n.{_quote(c)}')}, 0) - coalesce({_count_sql(f'o.{_quote(c)}')}, 0)"
+            for c in counts
+            if layout.column(c).kind != "rate"
+        )
+        con.execute(
+            f"""
+            create or replace temp table old_rows as
+            select *, {key} as k, {period} as p from {raw}
+            where {period} in (select distinct {period} from incoming) and _loaded_at <> ?
+            """,
+            [loaded_at],
+        )
+        con.execute(
+            f"create or replace temp table new_rows as select *, {key} as k, {period} as p from incoming"
+        )
+        summary = con.execute(
+            f"""
+            select coalesce(n.p, o.p) as p,
+                   count(*) filter (where o.k is null) as added,
+                   count(*) filter (where n.k is null) as removed,
+                   count(*) filter (where o.k is not null and n.k is not null and ({diff_columns})) as revised,
+                   coalesce(sum({count_change or "0"}), 0) as change
+            from old_rows o full join new_rows n on o.k = n.k and o.p = n.p
+            group by 1 order by 1
+            """
+        ).fetchall()
+        old_files = {}
+        for p, file_name, old_sha, _ in previous:
+            old_files.setdefault(p, []).append((file_name, old_sha))
+        for p, added, removed, revised, change in summary:
+            if p not in old_files:
+                continue
+            names = ", ".join(sorted({f for f, _ in old_files[p]}))
+            shas = ", ".join(sorted({s for _, s in old_files[p]}))
+            con.execute(
+                f"insert into raw.{RELEASE_CHANGES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    layout.source,
+                    p,
+                    names,
+                    shas,
+                    table.file.name,
+                    sha256,
+                    added,
+                    removed,
+                    revised,
+                    change,
+                    loaded_at,
+                ],
+            )
+            changes.append(
+                {"period": p, "previous_file": names, "rows_added": added, "rows_removed": removed,
+                 "rows_revised": revised, "count_change": change}
+            )  # fmt: skip
+        for c in counts:
+            con.execute(
+                f"""
+                insert into raw.{REVISED_CELLS_TABLE}
+                select ?, n.p, ?, n.k, ?, o."{c}", n."{c}", ?
+                from old_rows o join new_rows n on o.k = n.k and o.p = n.p
+                where o."{c}" is distinct from n."{c}"
+                """,
+                [layout.source, table.file.name, layout.column(c).headers[0], loaded_at],
+            )
+        con.execute(
+            f"delete from {raw} where {period} in (select distinct {period} from incoming) and _loaded_at <> ?",
+            [loaded_at],
+        )
+    con.execute(f"insert into {raw} by name select * from incoming")
+    return periods, changes
+
+
+def _check_same_run(con, table: Table, loaded_at: datetime) -> None:
+    """Two files of one run may share a period (one release split across files) but
+    never a row: the same key in both is refused, naming both places."""
+    layout = table.layout
+    if not layout.key:
+        return
+    key = _key_sql(layout, lambda name: f'"{name}"')
+    found = con.execute(
+        f"""
+        with earlier as (
+            select {key} as k, _file_name, _sheet, _row_number
+            from raw.{layout.raw_table} where _loaded_at = ?
+        ), incoming_keys as (
+            select {key} as k, _row_number from incoming
+        )
+        select e._file_name, e._sheet, e._row_number, i._row_number
+        from incoming_keys i join earlier e on i.k = e.k
+        order by i._row_number limit 1
+        """,
+        [loaded_at],
+    ).fetchone()
+    if found:
+        first_file, first_sheet, first_row, row = found
+        where = f"{first_file}" + (f" sheet {first_sheet!r}" if first_sheet else "")
+        raise InputFileError(
+            table.file,
+            f"repeats a row already loaded in this run from {where} row {first_row} (same "
+            + ", ".join(layout.key)
+            + "); expected each row once: ingest one release at a time (a later release replaces an "
+            "earlier one)",
+            row=row,
+            sheet=table.sheet,
+        )
+
+
+def _copy_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
+    """Start the build's raw layer from the published warehouse's raw layer."""
+    con.execute(f"attach '{str(previous).replace(chr(39), chr(39) * 2)}' as previous_build (read_only)")
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'previous_build' and table_schema = 'raw' and table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        current = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' "
+                "and table_catalog = current_database()"
+            ).fetchall()
+        }
+        for name in tables:
+            if name in current:
+                con.execute(f"insert into raw.{name} by name select * from previous_build.raw.{name}")
+    finally:
+        con.execute("detach previous_build")
+
+
+def quarantine(path: Path, reason: str, quarantine_dir: Path) -> Path:
+    """Copy a refused file into the quarantine folder with the reason beside it.
+
+    The user's own file is never moved, changed or deleted. Returns the copy's path.
+    """
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = quarantine_dir / f"{stamp}-{path.name}"
+    if path.is_file():
+        shutil.copy2(path, target)
+    note = target.with_name(target.name + ".reason.txt")
+    note.write_text(
+        f"refused: {datetime.now(UTC).isoformat(timespec='seconds')}\n"
+        f"original: {path.resolve()}\n"
+        f"reason: {reason}\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Path | None = None) -> dict:
+    """Ingest every data file in ``raw_dir`` (a folder or one file) into ``build_db``.
+
+    ``previous`` is the published warehouse whose raw layer the build starts from
+    (None for a fresh start). Returns a report: the files loaded or found unchanged,
+    the files skipped, whether any data is synthetic and what each release revised.
+    A refused file is copied to ``cfg.quarantine_dir`` and the error re-raised.
+    """
+    files, skipped = discover(Path(raw_dir))
     workdir = build_db.parent / "ingest-work"
     workdir.mkdir(parents=True, exist_ok=True)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    report: dict = {"files": [], "skipped": [p.name for p in skipped], "synthetic": False}
+    report: dict = {"files": [], "skipped": [p.name for p in skipped], "synthetic": False, "changes": []}
     con = duckdb.connect(str(build_db))
     try:
-        _prepare(con, cfg)
-        loaded_tables: list[Table] = []
+        prepare_raw(con, cfg)
+        if previous is not None and Path(previous).is_file():
+            _copy_previous(con, Path(previous))
+        known = {r[0] for r in con.execute(f"select sha256 from raw.{MANIFEST_TABLE}").fetchall()}
+        touched: dict[Layout, list[str]] = {}
         for path in files:
-            sha256 = sha256_of(path)
-            for table in tables_in(path, workdir):
-                _stage(con, table)
-                _validate(con, table)
-                rows = _load(con, table, sha256, loaded_at)
-                synthetic = any(SYNTHETIC_MARKER.lower() in p.lower() for p in table.preamble)
-                con.execute(
-                    f"insert into raw.{MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        path.name,
-                        str(path.resolve()),
-                        table.sheet,
-                        table.layout.source,
-                        table.layout.layout,
-                        sha256,
-                        path.stat().st_size,
-                        rows,
-                        table.header_row,
-                        synthetic,
-                        "\n".join(table.preamble) or None,
-                        loaded_at,
-                    ],
-                )
-                loaded_tables.append(table)
-                report["files"].append(
-                    {
-                        "file": path.name,
-                        "sheet": table.sheet,
-                        "source": table.layout.source,
-                        "layout": table.layout.layout,
-                        "rows": rows,
-                        "synthetic": synthetic,
-                    }
-                )
-                report["synthetic"] = report["synthetic"] or synthetic
-                log.info("loaded %s (%s): %d rows", path.name, table.layout.layout, rows)
-        _check_across_files(con, loaded_tables)
-        con.execute("drop table if exists stage")
+            try:
+                results = _ingest_file(con, path, workdir, loaded_at, known, touched)
+            except InputFileError as exc:
+                _refuse(path, exc, cfg)
+                raise
+            for result in results:
+                report["files"].append(result.as_dict())
+                report["synthetic"] = report["synthetic"] or result.synthetic
+                report["changes"].extend({"file": result.file, **c} for c in result.changes)
+        for layout, names in touched.items():
+            try:
+                _check_rolling_totals(con, layout, names)
+            except InputFileError as exc:
+                _refuse(next((p for p in files if p.name == exc.file), Path(exc.file)), exc, cfg)
+                raise
+        # The synthetic flag covers every row the warehouse holds, not only this run's.
+        report["synthetic"] = _holds_synthetic_rows(con)
+        for name in ("stage", "incoming", "old_rows", "new_rows"):
+            con.execute(f"drop table if exists {name}")
         con.execute("checkpoint")
     finally:
         con.close()
     return report
+
+
+def _holds_synthetic_rows(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any row in the raw layer (this run's or an earlier one's) came from a synthetic file."""
+    in_use = " union ".join(
+        f"select distinct _sha256 from raw.{table}"
+        for table in sorted({layout.raw_table for layout in LAYOUTS})
+    )
+    found = con.execute(
+        f"select count(*) from raw.{MANIFEST_TABLE} where is_synthetic and sha256 in ({in_use})"
+    ).fetchone()[0]
+    return found > 0
+
+
+def _refuse(path: Path, exc: InputFileError, cfg: Settings) -> None:
+    copy = quarantine(path, str(exc), cfg.quarantine_dir)
+    exc.quarantined = copy
+    exc.args = (f"{exc}; the file was copied to {copy} with the reason beside it",)
+
+
+def _ingest_file(con, path, workdir, loaded_at, known, touched) -> list[FileResult]:
+    sha256 = sha256_of(path)
+    if sha256 in known:
+        row = con.execute(
+            f"select source, layout, bool_or(is_synthetic) from raw.{MANIFEST_TABLE} where sha256 = ? "
+            "group by all limit 1",
+            [sha256],
+        ).fetchone()
+        con.execute(
+            f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, 'unchanged', 0, ?, ?)",
+            [path.name, sha256, row[0], "already loaded: same SHA-256", loaded_at],
+        )
+        log.info("unchanged %s: already loaded", path.name)
+        return [FileResult(path.name, None, row[0], row[1], 0, bool(row[2]), "unchanged")]
+    results = []
+    for table in tables_in(path, workdir):
+        layout = table.layout
+        _stage(con, table)
+        rows = _validate(con, table)
+        _load_new_rows(con, table, sha256, loaded_at)
+        _check_same_run(con, table, loaded_at)
+        periods, changes = _replace_release(con, table, sha256, loaded_at)
+        con.execute(
+            f"insert into raw.{MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                path.name,
+                str(path.resolve()),
+                table.sheet,
+                layout.source,
+                layout.layout,
+                sha256,
+                path.stat().st_size,
+                rows,
+                table.header_row,
+                table.is_synthetic,
+                "\n".join(table.preamble) or None,
+                loaded_at,
+                ", ".join(periods),
+            ],
+        )
+        detail = "; ".join(
+            f"{c['period']}: replaced {c['previous_file']} (+{c['rows_added']} -{c['rows_removed']} "
+            f"~{c['rows_revised']} rows)"
+            for c in changes
+        )
+        con.execute(
+            f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, 'loaded', ?, ?, ?)",
+            [path.name, sha256, layout.source, rows, detail or None, loaded_at],
+        )
+        touched.setdefault(layout, []).append(path.name)
+        results.append(
+            FileResult(path.name, table.sheet, layout.source, layout.layout, rows, table.is_synthetic,
+                       "loaded", periods, changes)
+        )  # fmt: skip
+        log.info("loaded %s (%s): %d rows", path.name, layout.layout, rows)
+    known.add(sha256)
+    return results

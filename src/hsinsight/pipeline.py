@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 class RunResult:
     warehouse: Path
     files: list[dict] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     synthetic: bool = False
     checks: dict | None = None
     seconds: float = 0.0
@@ -35,11 +37,14 @@ def start_build(warehouse: Path) -> Path:
     return publishing.new_build_path(Path(warehouse))
 
 
-def ingest(raw_dir: Path, build_db: Path, cfg: Settings | None = None) -> dict:
+def ingest(raw_dir: Path, build_db: Path, cfg: Settings | None = None, previous: Path | None = None) -> dict:
+    """Load ``raw_dir`` into the build, starting from the raw layer of ``previous`` (the
+    published warehouse) when it exists, so files already loaded are not loaded again
+    and a new release of a period replaces the old one with its changes recorded."""
     from hsinsight import ingest as ingesting
 
     cfg = cfg or default_settings()
-    return ingesting.ingest_directory(Path(raw_dir), Path(build_db), cfg)
+    return ingesting.ingest_directory(Path(raw_dir), Path(build_db), cfg, previous=previous)
 
 
 def transform(build_db: Path, cfg: Settings | None = None) -> None:
@@ -62,16 +67,25 @@ def discard(build_db: Path) -> None:
     publishing.discard_build(Path(build_db))
 
 
-def run(raw_dir: Path | None = None, warehouse: Path | None = None, cfg: Settings | None = None) -> RunResult:
+def run(
+    raw_dir: Path | None = None,
+    warehouse: Path | None = None,
+    cfg: Settings | None = None,
+    *,
+    fresh: bool = False,
+) -> RunResult:
     """Run every step in-process. On any failure the build is discarded and the
-    published warehouse is left exactly as it was."""
+    published warehouse is left exactly as it was.
+
+    The build starts from the published warehouse's raw layer unless ``fresh``.
+    """
     cfg = cfg or default_settings()
     raw_dir = Path(raw_dir or cfg.sample_dir)
     warehouse = Path(warehouse or cfg.warehouse)
     started = time.monotonic()
     build_db = start_build(warehouse)
     try:
-        report = ingest(raw_dir, build_db, cfg)
+        report = ingest(raw_dir, build_db, cfg, previous=None if fresh else warehouse)
         transform(build_db, cfg)
         checks = check(build_db, cfg)
         publish(build_db, warehouse)
@@ -81,6 +95,8 @@ def run(raw_dir: Path | None = None, warehouse: Path | None = None, cfg: Setting
     return RunResult(
         warehouse=warehouse,
         files=report["files"],
+        changes=report.get("changes", []),
+        skipped=report.get("skipped", []),
         synthetic=report["synthetic"],
         checks=checks,
         seconds=time.monotonic() - started,

@@ -28,6 +28,7 @@ parsed as (
         {{ count_value('number_of_offences') }} as offences,
         {{ count_marker('number_of_offences') }} as suppression_marker,
         _file_name,
+        _sha256,
         _sheet,
         _row_number,
         _loaded_at
@@ -97,6 +98,7 @@ final as (
         offences,
         suppression_marker,
         _file_name,
+        _sha256,
         _sheet,
         _row_number,
         _loaded_at

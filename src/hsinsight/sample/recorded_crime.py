@@ -1,12 +1,12 @@
-"""A deterministic synthetic sample of the Home Office police recorded crime table.
+"""Home Office police recorded crime, police force area table (``home_office_prc_pfa_v1``).
 
-``write_sample(out_dir)`` writes ``home_office_police_recorded_crime_pfa.csv`` in the
-layout of the Home Office *police recorded crime open data* police force area table
-(``home_office_prc_pfa_v1``: one row per financial year x quarter x force x offence
-code), so the whole pipeline can run and be tested without downloading anything.
+Writes ``home_office_police_recorded_crime_pfa.csv``: one row per financial year x
+quarter x force x offence code, the layout of the Home Office *police recorded crime
+open data* police force area table. The crime outcomes and the ONS police force area
+tables of the sample are built on these counts.
 
-The figures are **synthetic**. Only the England and Wales totals below are published
-figures (``reference/published_figures.csv``: ``prc_harassment_ye_dec2016``,
+Only these England and Wales totals are published figures
+(``reference/published_figures.csv``: ``prc_harassment_ye_dec2016``,
 ``prc_stalking_ye_dec2016`` and the year-on-year changes ``..._change_ye_dec2016``):
 
 * 12 months to 31 December 2016 (2015/16 Q4 + 2016/17 Q1-Q3): harassment (8L)
@@ -20,28 +20,33 @@ invented, shaped to look like the real series: the counting-rule changes of Apri
 2014, 2015, 2017, 2018 and 2020 (DOMAIN.md), mild seasonality, forces of plausible
 sizes and a wide spread of harassment-to-stalking ratios between forces, as the 2017
 inspection found. A few small negative cells stand for published corrections.
-
-The generator uses only the standard library and a fixed seed, and writes the same
-bytes on every run; the committed ``data/sample`` file is checked against it by the
-tests.
 """
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
-from hsinsight.config import Settings
+from hsinsight.sample.common import (
+    DEFAULT_SIZE,
+    FIRST_YEAR,
+    FORCE_SIZE,
+    SEED,
+    Force,
+    allocate,
+    csv_bytes,
+    financial_year_label,
+    quarters,
+    write_bytes,
+)
 from hsinsight.sources.base import SYNTHETIC_MARKER, normalise_name
 
-#: Seed of the generator (the inspection report was published in July 2017).
-SEED = 20170705
+#: Counts keyed by (offence code, financial start year, quarter, area code).
+Counts = dict[tuple[str, int, int, str], int]
 
 FILE_NAME = "home_office_police_recorded_crime_pfa.csv"
 
@@ -56,14 +61,6 @@ HEADER = (
     "Offence Code",
     "Number of Offences",
 )
-
-FIRST_YEAR = 2012  # financial year 2012/13
-LAST_YEAR = 2024  # financial year 2024/25
-
-#: How the Home Office table spells a force where it differs from ``forces.csv``.
-#: Each name must also be listed in ``force_name_variants.csv`` for the same area
-#: (checked when the sample is written), so ingest recognises it.
-HOME_OFFICE_SPELLING = {"E23000034": "London, City of"}
 
 
 @dataclass(frozen=True)
@@ -154,25 +151,6 @@ CALIBRATION: dict[tuple[str, tuple[tuple[int, int], ...]], int] = {
     ("8Q", YE_DEC_2015): 3750,  # 4613 / 3750 - 1 = +23% (prc_stalking_change_ye_dec2016)
 }
 
-#: Synthetic size of each force (roughly its population in millions; City of London
-#: and British Transport Police small). A force missing here gets DEFAULT_SIZE.
-# fmt: off
-FORCE_SIZE = {
-    "E23000001": 8.7, "E23000002": 0.50, "E23000003": 1.48, "E23000004": 1.40,
-    "E23000005": 2.78, "E23000006": 1.05, "E23000007": 1.45, "E23000008": 0.63,
-    "E23000009": 0.81, "E23000010": 2.28, "E23000011": 1.38, "E23000012": 0.93,
-    "E23000013": 0.56, "E23000014": 2.86, "E23000015": 1.11, "E23000016": 1.25,
-    "E23000017": 0.55, "E23000018": 1.04, "E23000019": 1.13, "E23000020": 0.74,
-    "E23000021": 1.05, "E23000022": 0.73, "E23000023": 0.83, "E23000024": 0.89,
-    "E23000025": 0.74, "E23000026": 0.66, "E23000027": 1.17, "E23000028": 1.80,
-    "E23000029": 2.36, "E23000030": 1.98, "E23000031": 1.18, "E23000032": 1.82,
-    "E23000033": 1.66, "E23000034": 0.06, "E23000035": 1.73, "E23000036": 1.66,
-    "E23000037": 0.62, "E23000038": 0.70, "E23000039": 0.76, "W15000001": 0.69,
-    "W15000002": 0.58, "W15000003": 1.30, "W15000004": 0.51, "BTP": 0.25,
-}
-# fmt: on
-DEFAULT_SIZE = 1.0
-
 #: Spread (standard deviation of the natural log) of each force's stalking
 #: propensity: how readily it records a course of conduct as stalking rather than
 #: harassment. Stable over time apart from drift and noise.
@@ -191,65 +169,6 @@ CELL_NOISE = 0.03
 CORRECTIONS = 6
 CORRECTION_CODE = "8M"
 CORRECTION_FORCES = 8  # chosen among this many smallest forces
-
-
-@dataclass(frozen=True)
-class Force:
-    area_code: str
-    name: str  # as the Home Office table spells it
-
-
-def quarters() -> list[tuple[int, int]]:
-    """Every (financial start year, quarter) of the sample, in order."""
-    return [(year, q) for year in range(FIRST_YEAR, LAST_YEAR + 1) for q in range(1, 5)]
-
-
-def financial_year_label(year: int) -> str:
-    """``2016`` -> ``2016/17``."""
-    return f"{year}/{(year + 1) % 100:02d}"
-
-
-def allocate(total: int, weights: Sequence[float]) -> list[int]:
-    """Split a whole number in proportion to ``weights`` so the parts add up exactly.
-
-    Largest-remainder method: every part gets the floor of its exact share, and the
-    units left over go to the largest fractional remainders (ties to the earlier part).
-    """
-    if total < 0:
-        raise ValueError("allocate() splits a non-negative total")
-    weight_sum = math.fsum(weights)
-    if weight_sum <= 0:
-        raise ValueError("allocate() needs a positive total weight")
-    exact = [total * w / weight_sum for w in weights]
-    parts = [math.floor(x) for x in exact]
-    left = total - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order[:left]:
-        parts[i] += 1
-    return parts
-
-
-def read_forces(seeds_dir: Path) -> list[Force]:
-    """The 44 reporting bodies of ``forces.csv``, named as the Home Office table names them."""
-    with open(seeds_dir / "forces.csv", encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with open(seeds_dir / "force_name_variants.csv", encoding="utf-8", newline="") as handle:
-        variants = {
-            (normalise_name(r["name_variant"]), (r["area_code"] or "").strip())
-            for r in csv.DictReader(handle)
-        }
-    forces = []
-    for row in rows:
-        code = row["area_code"].strip()
-        name = HOME_OFFICE_SPELLING.get(code, row["area_name"].strip())
-        if code in HOME_OFFICE_SPELLING and (normalise_name(name), code) not in variants:
-            raise ValueError(
-                f"{name!r} (area {code}) is not listed in force_name_variants.csv; ingest would refuse it"
-            )
-        forces.append(Force(code, name))
-    if not forces:
-        raise ValueError(f"no forces in {seeds_dir / 'forces.csv'}")
-    return forces
 
 
 def _national_levels(rng: random.Random) -> dict[str, dict[tuple[int, int], int]]:
@@ -289,7 +208,7 @@ def _stalking_propensity(forces: Sequence[Force], rng: random.Random) -> dict[st
     }
 
 
-def generate(forces: Sequence[Force], seed: int = SEED) -> dict[tuple[str, int, int, str], int]:
+def generate(forces: Sequence[Force], seed: int = SEED) -> Counts:
     """Counts keyed by (offence code, financial start year, quarter, area code)."""
     rng = random.Random(seed)
     national = _national_levels(rng)
@@ -399,19 +318,7 @@ def preamble(seed: int = SEED) -> str:
     )
 
 
-def write_sample(out_dir: Path, *, seed: int = SEED, cfg: Settings | None = None) -> list[Path]:
-    """Write the synthetic sample files into ``out_dir``; return their paths."""
-    cfg = cfg or Settings.from_env()
-    forces = read_forces(cfg.seeds_dir)
-    rows = sample_rows(forces, seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / FILE_NAME
-    partial = out_dir / f".{FILE_NAME}.partial"
-    with open(partial, "w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow([preamble(seed)])
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    os.replace(partial, target)
-    return [target]
+def write(out_dir: Path, forces: Sequence[Force], seed: int = SEED) -> list[Path]:
+    """Write the recorded crime table; return its path."""
+    data = csv_bytes([HEADER, *sample_rows(forces, seed)], title_row=preamble(seed))
+    return [write_bytes(Path(out_dir) / FILE_NAME, data)]
