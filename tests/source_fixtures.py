@@ -169,6 +169,26 @@ FIXTURES: dict[str, Fixture] = {
 }  # fmt: skip
 
 
+def with_rows(layout_id: str, rows: list[list[str]], header: list[str] | None = None) -> list[list[str]]:
+    """A table in ``layout_id``'s layout (its title rows, a blank row, the header) holding ``rows``."""
+    fixture = FIXTURES[layout_id]
+    return [[t] for t in fixture.title] + [[]] + [header or fixture.header] + rows
+
+
+def prc(year="2016/17", quarter="1", force="Kent", code="8L", count="10") -> list[str]:
+    """One recorded crime row in the Home Office column order."""
+    return [
+        year,
+        quarter,
+        force,
+        "Harassment",
+        "Violence against the person",
+        "Stalking and harassment",
+        code,
+        count,
+    ]
+
+
 def _typed(value: str):
     """A cell as a spreadsheet would hold it: whole numbers without separators as numbers."""
     if value.isascii() and value.lstrip("-").isdigit():

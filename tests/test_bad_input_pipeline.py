@@ -9,34 +9,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from source_fixtures import FIXTURES, write_table
 
 from conftest import isolated_settings
 from hsinsight import pipeline
 from hsinsight.errors import InputFileError
+from source_fixtures import FIXTURES, prc, with_rows, write_table
 
 pytestmark = pytest.mark.e2e
 
 PRC = FIXTURES["home_office_prc_pfa_v1"]
 OUT = FIXTURES["home_office_outcomes_a"]
-
-
-def table(layout_id: str, rows, header=None):
-    fixture = FIXTURES[layout_id]
-    return [[t] for t in fixture.title] + [[]] + [header or fixture.header] + rows
-
-
-def prc(quarter="1", force="Kent", code="8L", count="10"):
-    return [
-        "2016/17",
-        quarter,
-        force,
-        "Harassment",
-        "Violence against the person",
-        "Stalking and harassment",
-        code,
-        count,
-    ]
 
 
 def outcome_type(value: str):
@@ -52,19 +34,19 @@ def truncate(path: Path) -> None:
 
 # (id, file name, cells, post-write damage, expected row, expected column, words in the message)
 CASES = [
-    ("missing_column", "prc.csv", table(PRC.layout, [prc()[:6] + ["1"]], [h for h in PRC.header if h != "Offence Code"]),
+    ("missing_column", "prc.csv", with_rows(PRC.layout, [prc()[:6] + ["1"]], [h for h in PRC.header if h != "Offence Code"]),
      None, 3, "Offence Code", "missing required column"),
     ("wrong_columns", "odd.csv", [["Force", "Crimes"], ["Kent", "1"]], None, 1, None, "no header row of a known layout"),
-    ("count_not_whole", "prc.csv", table(PRC.layout, [prc(count="2.5")]), None, 4, "Number of Offences", "whole number"),
-    ("negative_12_months", "prc.csv", table(PRC.layout, [prc(str(q), count=c) for q, c in zip("1234", ["1", "-9", "1", "1"], strict=True)]),
+    ("count_not_whole", "prc.csv", with_rows(PRC.layout, [prc(count="2.5")]), None, 4, "Number of Offences", "whole number"),
+    ("negative_12_months", "prc.csv", with_rows(PRC.layout, [prc(quarter=str(q), count=c) for q, c in zip("1234", ["1", "-9", "1", "1"], strict=True)]),
      None, 7, "Number of Offences", "12-month total cannot be negative"),
-    ("unknown_force", "prc.csv", table(PRC.layout, [prc(force="Wessex Constabulary")]), None, 4, "Force Name", "not a known police force"),
-    ("unknown_cps_area", "cps.xlsx", table("cps_vawg_v1", [["2015-16", "Atlantis", "Stalking", "1", "1", "50"]]), None, 4, "CPS Area", "not a known CPS Area"),
-    ("unknown_outcome_type", "outcomes.csv", table(OUT.layout, [outcome_type("23")]), None, 5, "Outcome Type", "not a known outcome type"),
-    ("duplicated_key", "prc.csv", table(PRC.layout, [prc(), prc(count="11")]), None, 5, "Financial Year", "duplicates row 4"),
-    ("truncated_csv", "prc.csv", table(PRC.layout, [prc(), prc(code="8Q", count="123456")]), "cut_last_row", 5, None, "truncated"),
-    ("truncated_xlsx", "cps.xlsx", table("cps_vawg_v1", [["2015-16", "Wessex", "Stalking", "1", "1", "50"]]), "truncate", None, None, "truncated"),
-    ("utf16", "prc.csv", table(PRC.layout, [prc()]), "utf16", 1, None, "UTF-8 or Windows-1252"),
+    ("unknown_force", "prc.csv", with_rows(PRC.layout, [prc(force="Wessex Constabulary")]), None, 4, "Force Name", "not a known police force"),
+    ("unknown_cps_area", "cps.xlsx", with_rows("cps_vawg_v1", [["2015-16", "Atlantis", "Stalking", "1", "1", "50"]]), None, 4, "CPS Area", "not a known CPS Area"),
+    ("unknown_outcome_type", "outcomes.csv", with_rows(OUT.layout, [outcome_type("23")]), None, 5, "Outcome Type", "not a known outcome type"),
+    ("duplicated_key", "prc.csv", with_rows(PRC.layout, [prc(), prc(count="11")]), None, 5, "Financial Year", "duplicates row 4"),
+    ("truncated_csv", "prc.csv", with_rows(PRC.layout, [prc(), prc(code="8Q", count="123456")]), "cut_last_row", 5, None, "truncated"),
+    ("truncated_xlsx", "cps.xlsx", with_rows("cps_vawg_v1", [["2015-16", "Wessex", "Stalking", "1", "1", "50"]]), "truncate", None, None, "truncated"),
+    ("utf16", "prc.csv", with_rows(PRC.layout, [prc()]), "utf16", 1, None, "UTF-8 or Windows-1252"),
 ]  # fmt: skip
 
 

@@ -15,12 +15,12 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from source_fixtures import FIXTURES, Fixture, write_table
 
 from conftest import isolated_settings
 from hsinsight import ingest
 from hsinsight.errors import InputFileError
 from hsinsight.sources import LAYOUTS
+from source_fixtures import FIXTURES, Fixture, prc, with_rows, write_table
 
 
 @pytest.fixture
@@ -138,26 +138,8 @@ def refused(tmp_path: Path, cfg, files: dict[str, list[list[str]]]) -> InputFile
     return error
 
 
-def with_rows(layout_id: str, rows: list[list[str]], header: list[str] | None = None) -> list[list[str]]:
-    fixture = FIXTURES[layout_id]
-    return [[t] for t in fixture.title] + [[]] + [header or fixture.header] + rows
-
-
 PRC = FIXTURES["home_office_prc_pfa_v1"]
 OUT = FIXTURES["home_office_outcomes_a"]
-
-
-def prc(year="2016/17", quarter="1", force="Kent", code="8L", count="10"):
-    return [
-        year,
-        quarter,
-        force,
-        "Harassment",
-        "Violence against the person",
-        "Stalking and harassment",
-        code,
-        count,
-    ]
 
 
 def test_missing_column(tmp_path, cfg):

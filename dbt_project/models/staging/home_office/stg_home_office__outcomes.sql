@@ -62,11 +62,7 @@ with_periods as (
 ),
 
 reporting_bodies as (
-    select distinct
-        {{ normalise_name('name_variant') }} as force_name_key,
-        area_code,
-        reporting_body_type
-    from force_name_variants
+    {{ reporting_bodies_lookup('force_name_variants', 'force_name_key') }}
 ),
 
 with_reporting_body as (
@@ -79,8 +75,7 @@ with_reporting_body as (
         on with_periods.force_name_key = reporting_bodies.force_name_key
 ),
 
--- As in stg_home_office__recorded_crime: a code has the platform's offence group
--- only for quarters wholly inside the seed's validity dates.
+-- The platform's offence group, for quarters inside the code's validity dates.
 with_offence_group as (
     select
         with_reporting_body.*,
@@ -88,11 +83,7 @@ with_offence_group as (
     from with_reporting_body
     left join offence_codes
         on with_reporting_body.offence_code = offence_codes.offence_code
-        and with_reporting_body.period_start >= offence_codes.valid_from
-        and (
-            offence_codes.valid_to is null
-            or with_reporting_body.period_end <= offence_codes.valid_to
-        )
+        and {{ within_code_validity('with_reporting_body.period_start', 'with_reporting_body.period_end', 'offence_codes') }}
 ),
 
 with_outcome_group as (

@@ -44,15 +44,8 @@ with_periods as (
     from parsed
 ),
 
--- Spellings that differ only in case or spacing (`CIFAS`, `Cifas`) are one name. A
--- name mapped to two different bodies would give a raw row two staging rows, which
--- the model's unique test on the raw row catches.
 reporting_bodies as (
-    select distinct
-        {{ normalise_name('name_variant') }} as force_name_key,
-        area_code,
-        reporting_body_type
-    from force_name_variants
+    {{ reporting_bodies_lookup('force_name_variants', 'force_name_key') }}
 ),
 
 with_reporting_body as (
@@ -65,9 +58,7 @@ with_reporting_body as (
         on with_periods.force_name_key = reporting_bodies.force_name_key
 ),
 
--- A code is mapped to an offence group only for quarters lying wholly inside the
--- seed's validity dates (8Q from 2014/15, 8R from 2017/18): outside them the code is
--- not one of the platform's and offence_group stays NULL.
+-- The platform's offence group, for quarters inside the code's validity dates.
 with_offence_group as (
     select
         with_reporting_body.*,
@@ -75,11 +66,7 @@ with_offence_group as (
     from with_reporting_body
     left join offence_codes
         on with_reporting_body.offence_code = offence_codes.offence_code
-        and with_reporting_body.period_start >= offence_codes.valid_from
-        and (
-            offence_codes.valid_to is null
-            or with_reporting_body.period_end <= offence_codes.valid_to
-        )
+        and {{ within_code_validity('with_reporting_body.period_start', 'with_reporting_body.period_end', 'offence_codes') }}
 ),
 
 final as (

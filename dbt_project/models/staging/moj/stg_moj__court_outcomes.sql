@@ -84,11 +84,7 @@ with_flags as (
 ),
 
 reporting_bodies as (
-    select distinct
-        {{ normalise_name('name_variant') }} as police_force_area_key,
-        area_code,
-        reporting_body_type
-    from force_name_variants
+    {{ reporting_bodies_lookup('force_name_variants', 'police_force_area_key') }}
 ),
 
 offence_sections as (
