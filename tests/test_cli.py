@@ -34,6 +34,18 @@ def test_help(tmp_path, command):
     assert "usage: hsinsight" in result.stdout
 
 
+def test_output_cut_short_by_its_reader_is_not_an_error():
+    """`hsinsight fetch --list | head -1`: the reader stops early; no traceback, exit 0."""
+    listing = subprocess.Popen(
+        [str(BIN / "hsinsight"), "fetch", "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    first = listing.stdout.readline()
+    listing.stdout.close()  # as `head` does once it has its line
+    stderr = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) == 0
+    assert first.strip() and "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
 def test_sample_writes_labelled_files(tmp_path):
     result = hsinsight("sample", "--out", str(tmp_path / "s"), tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
