@@ -35,39 +35,9 @@ parsed as (
     from recorded_crime
 ),
 
-with_periods as (
-    select
-        *,
-        {{ financial_year_label('financial_year_start') }} as financial_year,
-        {{ financial_quarter_start('financial_year_start', 'financial_quarter') }} as period_start,
-        {{ financial_quarter_end('financial_year_start', 'financial_quarter') }} as period_end
-    from parsed
-),
-
-reporting_bodies as (
-    {{ reporting_bodies_lookup('force_name_variants', 'force_name_key') }}
-),
-
-with_reporting_body as (
-    select
-        with_periods.*,
-        reporting_bodies.area_code,
-        reporting_bodies.reporting_body_type
-    from with_periods
-    left join reporting_bodies
-        on with_periods.force_name_key = reporting_bodies.force_name_key
-),
-
--- The platform's offence group, for quarters inside the code's validity dates.
-with_offence_group as (
-    select
-        with_reporting_body.*,
-        offence_codes.offence_group
-    from with_reporting_body
-    left join offence_codes
-        on with_reporting_body.offence_code = offence_codes.offence_code
-        and {{ within_code_validity('with_reporting_body.period_start', 'with_reporting_body.period_end', 'offence_codes') }}
-),
+-- with_periods, reporting_bodies, with_reporting_body, with_offence_group:
+-- shared with the other Home Office staging model (macros/reference_lookups.sql).
+{{ home_office_quarter_ctes('parsed') }},
 
 final as (
     select
