@@ -18,7 +18,8 @@ from queries import WarehouseVersion
 
 SYNTHETIC_BANNER = (
     "Synthetic sample data: these figures are invented for demonstration (only the England "
-    "and Wales totals for 2016 are calibrated to published figures). Not official statistics."
+    "and Wales figures the 2017 inspection quotes, for 2014 to 2016, are calibrated to published "
+    "figures). Not official statistics."
 )
 
 RECORDED_CRIME_CAVEAT = "Recorded crime measures police activity and recording practice, not true incidence."
