@@ -771,11 +771,12 @@ def _key_part(column: Column, col: str) -> str:
     return f"coalesce(lower(trim({col})), '')"
 
 
-def _key_sql(layout: Layout, column_sql) -> str:
-    """SQL for a layout's key. ``column_sql`` maps a canonical column name to the SQL
-    naming it (a staged ``cN`` column or a raw table column), or None when absent."""
+def _key_sql(layout: Layout, column_sql, names: tuple[str, ...] | None = None) -> str:
+    """SQL for a layout's key (or for the key columns ``names``). ``column_sql`` maps a
+    canonical column name to the SQL naming it (a staged ``cN`` column or a raw table
+    column), or None when absent."""
     parts = []
-    for name in layout.key:
+    for name in layout.key if names is None else names:
         col = column_sql(name)
         parts.append("''" if col is None else _key_part(layout.column(name), col))
     return "concat_ws(' | ', " + ", ".join(parts) + ")"
@@ -837,20 +838,18 @@ def _period_sql(layout: Layout, col: str) -> str:
     return f"lower(trim({col}))"
 
 
-def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, file_names: list[str]) -> None:
+def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded_at: datetime) -> None:
     """No 12-month total (four consecutive quarters of one key) may be negative.
 
     Checked on the raw table after loading, so windows spanning two files (a
-    financial year per file) are covered. The error names the row that ends the
-    negative window, in the file it came from.
+    financial year per file, or an earlier run's file) are covered. Only windows
+    ending in a row this run loaded are checked. The error names the row that ends
+    the negative window, in the file it came from.
     """
     if not layout.rolling_total_columns:
         return
-    group_cols = [n for n in layout.key if n not in ("financial_year", "financial_quarter")]
-    group = _key_sql(
-        Layout(layout.source, layout.layout, layout.raw_table, "", layout.columns, key=tuple(group_cols)),
-        lambda name: f'"{name}"',
-    )
+    group_cols = tuple(n for n in layout.key if n not in ("financial_year", "financial_quarter"))
+    group = _key_sql(layout, lambda name: f'"{name}"', group_cols)
     exclude = " and ".join(
         f"coalesce(lower(trim(\"{name}\")), '') not in ({_sql_list(v.lower() for v in values)})"
         for name, values in layout.rolling_total_exclude
@@ -861,7 +860,7 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, file_n
             f"""
             with rows as (
                 select {group} as g, {index} as q, {_count_sql(f'"{column}"')} as v,
-                       "{column}" as written, _file_name, _sheet, _row_number
+                       _loaded_at, _file_name, _sheet, _row_number
                 from raw.{layout.raw_table}
                 where {exclude or "true"}
             ), windows as (
@@ -871,10 +870,11 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, file_n
             )
             select _file_name, _sheet, _row_number, total, g, q
             from windows
-            where quarters = 4 and total < 0 and _file_name in ({_sql_list(file_names)})
+            where quarters = 4 and total < 0 and _loaded_at = ?
             order by _file_name, _sheet, _row_number
             limit 1
-            """
+            """,
+            [loaded_at],
         ).fetchone()
         if found:
             file_name, sheet, row, total, group_key, q = found
@@ -932,7 +932,11 @@ def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tup
     layout = table.layout
     raw = f"raw.{layout.raw_table}"
     period = _period_sql(layout, f'"{layout.period}"')
-    periods = [r[0] for r in con.execute(f"select distinct {period} from incoming order by 1").fetchall()]
+    con.execute(
+        f"create or replace temp table incoming_periods as select distinct {period} as p from incoming"
+    )
+    periods = [r[0] for r in con.execute("select p from incoming_periods order by 1").fetchall()]
+    covered = f"{period} in (select p from incoming_periods)"
     key = _key_sql(layout, lambda name: f'"{name}"')
     counts = [c.name for c in layout.columns if c.kind in ("count", "total", "rate")]
     changes: list[dict] = []
@@ -940,7 +944,7 @@ def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tup
         f"""
         select {period} as period, _file_name, any_value(_sha256), count(*)
         from {raw}
-        where {period} in (select distinct {period} from incoming) and _loaded_at <> ?
+        where {covered} and _loaded_at <> ?
         group by all order by 1, 2
         """,
         [loaded_at],
@@ -956,7 +960,7 @@ def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tup
             f"""
             create or replace temp table old_rows as
             select *, {key} as k, {period} as p from {raw}
-            where {period} in (select distinct {period} from incoming) and _loaded_at <> ?
+            where {covered} and _loaded_at <> ?
             """,
             [loaded_at],
         )
@@ -1013,7 +1017,7 @@ def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tup
                 [layout.source, table.file.name, layout.column(c).headers[0], loaded_at],
             )
         con.execute(
-            f"delete from {raw} where {period} in (select distinct {period} from incoming) and _loaded_at <> ?",
+            f"delete from {raw} where {covered} and _loaded_at <> ?",
             [loaded_at],
         )
     con.execute(f"insert into {raw} by name select * from incoming")
@@ -1119,7 +1123,7 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
         if previous is not None and Path(previous).is_file():
             _copy_previous(con, Path(previous))
         known = {r[0] for r in con.execute(f"select sha256 from raw.{MANIFEST_TABLE}").fetchall()}
-        touched: dict[Layout, list[str]] = {}
+        touched: set[Layout] = set()
         for path in files:
             try:
                 results = _ingest_file(con, path, workdir, loaded_at, known, touched)
@@ -1130,15 +1134,15 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
                 report["files"].append(result.as_dict())
                 report["synthetic"] = report["synthetic"] or result.synthetic
                 report["changes"].extend({"file": result.file, **c} for c in result.changes)
-        for layout, names in touched.items():
+        for layout in sorted(touched, key=lambda t: t.layout):
             try:
-                _check_rolling_totals(con, layout, names)
+                _check_rolling_totals(con, layout, loaded_at)
             except InputFileError as exc:
                 _refuse(next((p for p in files if p.name == exc.file), Path(exc.file)), exc, cfg)
                 raise
         # The synthetic flag covers every row the warehouse holds, not only this run's.
         report["synthetic"] = _holds_synthetic_rows(con)
-        for name in ("stage", "incoming", "old_rows", "new_rows"):
+        for name in ("stage", "incoming", "incoming_periods", "old_rows", "new_rows"):
             con.execute(f"drop table if exists {name}")
         con.execute("checkpoint")
     finally:
@@ -1213,7 +1217,7 @@ def _ingest_file(con, path, workdir, loaded_at, known, touched) -> list[FileResu
             f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, 'loaded', ?, ?, ?)",
             [path.name, sha256, layout.source, rows, detail or None, loaded_at],
         )
-        touched.setdefault(layout, []).append(path.name)
+        touched.add(layout)
         results.append(
             FileResult(path.name, table.sheet, layout.source, layout.layout, rows, table.is_synthetic,
                        "loaded", periods, changes)
