@@ -191,6 +191,7 @@ def test_negative_annual_total_refused(tmp_path, cfg):
     rows = [["2015-16", "Wessex", "Stalking", "-3", "2", "70"]]
     error = refused(tmp_path, cfg, {"cps.csv": with_rows("cps_vawg_v1", rows)})
     assert (error.row, error.column) == (4, "Prosecutions") and "negative" in error.reason
+    assert "expected zero or more" in error.reason
 
 
 def test_unknown_force(tmp_path, cfg):

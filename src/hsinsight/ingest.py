@@ -634,7 +634,7 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
     kind = column.kind
     checks: list[tuple[str, str]] = []
     if kind not in ("text", "outcome_type"):
-        checks.append((f"coalesce(trim({col}), '') = ''", "is empty; a value is required"))
+        checks.append((f"coalesce(trim({col}), '') = ''", "is empty; expected a value"))
     if kind == "financial_year":
         checks.append(
             (
@@ -677,8 +677,8 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
             checks.append(
                 (
                     f"{_count_sql(col)} < 0",
-                    "is negative; a total for a whole year or 12 months cannot be (only quarterly cells "
-                    "carry negative corrections)",
+                    "is negative; expected zero or more, as a total for a whole year or 12 months cannot "
+                    "be negative (only quarterly cells carry negative corrections)",
                 )
             )
     elif kind == "rate":

@@ -15,7 +15,8 @@ def describe_warehouse(warehouse: Path) -> str:
     try:
         con.execute(f"attach '{Path(warehouse).resolve()}' as wh (read_only)")
         files = con.execute(
-            "select file_name, layout, rows, is_synthetic from wh.marts.source_files order by file_name"
+            "select file_name, sheet, layout, rows, is_synthetic from wh.marts.source_files "
+            "order by file_name, sheet"
         ).fetchall()
         latest = con.execute(
             """
@@ -28,14 +29,17 @@ def describe_warehouse(warehouse: Path) -> str:
         ).fetchall()
     finally:
         con.close()
-    lines = [f"published {warehouse}"]
+    lines = [f"published {warehouse}, built from:"]
     lines += [
-        f"  ingested {name}: {layout}, {rows:,} rows" + (" [SYNTHETIC]" if synthetic else "")
-        for name, layout, rows, synthetic in files
+        f"  {name}"
+        + (f" ({sheet})" if sheet else "")
+        + f": {layout}, {rows:,} rows"
+        + (" [SYNTHETIC]" if synthetic else "")
+        for name, sheet, layout, rows, synthetic in files
     ]
     if latest:
         lines.append(f"England and Wales, 12 months to {latest[0][0]:%d %B %Y}:")
         lines += [f"  {group.replace('_', ' ')}: {offences:,}" for _, group, offences in latest]
-    if any(f[3] for f in files):
+    if any(f[4] for f in files):
         lines.append(SYNTHETIC_NOTICE)
     return "\n".join(lines)
