@@ -168,6 +168,24 @@ FIXTURES: dict[str, Fixture] = {
     ),
 }  # fmt: skip
 
+#: The platform's long form of ``ons_mye_pfa_v1`` (not a confirmed ONS table): sex and
+#: age group columns, so one area and year has persons of all ages and men, women and
+#: persons aged 16-59, each spelt a different accepted way.
+ONS_MYE_BY_SEX_AND_AGE = Fixture(
+    "ons_mye_pfa_v1",
+    "ons__population",
+    ["Mid-year population estimates by sex and age group, England and Wales and police force areas, mid-2016"],
+    ["Code", "Name", "Geography", "Sex", "Age group", "Population"],
+    [
+        ["K04000001", "England and Wales", "Country", "Persons", "All ages", "58,381,200"],
+        ["K04000001", "England and Wales", "Country", "Males", "16-59", "17,150,000"],
+        ["K04000001", "England and Wales", "Country", "women", "16 to 59", "17,250,000"],
+        ["K04000001", "England and Wales", "Country", "All persons", "Aged 16 to 59", "34,400,000"],
+        ["E23000034", "London, City of", "Police Force Area", "All", "All ages", "7,200"],
+    ],
+    {"area_code": "Code", "sex": "Sex", "age_group": "Age group", "population": "Population"},
+)  # fmt: skip
+
 
 def with_rows(layout_id: str, rows: list[list[str]], header: list[str] | None = None) -> list[list[str]]:
     """A table in ``layout_id``'s layout (its title rows, a blank row, the header) holding ``rows``."""

@@ -112,16 +112,20 @@ def test_bad_file_stops_the_run_and_leaves_the_warehouse(tmp_path, published):
     assert not [p for p in warehouse.parent.iterdir() if p.name.startswith(".build-")]
 
 
-def test_failing_expectation_blocks_publishing(tmp_path, published):
-    """Kent's rows for one quarter are missing: every row is well formed and dbt builds,
-    but the coverage expectation (every force in every period) fails."""
+def test_failing_expectation_blocks_publishing(tmp_path, published, monkeypatch):
+    """Kent is missing from a new release of recorded crime: every row is well formed
+    and dbt builds (its own coverage test looks for a force dropping out of some
+    periods, not out of all), but the coverage expectation (every force of the seed in
+    every period) fails. Without Kent the England and Wales totals are not the
+    published ones, so the reconciliation is lowered to a warning for this run."""
+    monkeypatch.setenv("HSINSIGHT_RECONCILIATION_SEVERITY", "warn")
     warehouse, cfg = published
     before = fingerprint(warehouse)
     raw = tmp_path / "raw"
     raw.mkdir()
     preamble, header, rows = sample_rows()
-    force, year, quarter = (header.index(c) for c in ("Force Name", "Financial Year", "Financial Quarter"))
-    kept = [r for r in rows if not (r[force] == "Kent" and r[year] == "2019/20" and r[quarter] == "2")]
+    force = header.index("Force Name")
+    kept = [r for r in rows if r[force] != "Kent"]
     assert len(kept) < len(rows)
     with open(raw / "recorded.csv", "w", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows([[preamble[0]], header, *kept])

@@ -63,7 +63,8 @@ HEADERS = {
         "Year", "Police Force Area", "Offence", "Restraining orders issued on conviction",
         "Restraining orders issued on acquittal",
     ],
-    "ons_mye_pfa_v1": ["Code", "Name", "Geography", "All ages"],
+    # the platform's long form: Population is the column's first header
+    "ons_mye_pfa_v1": ["Code", "Name", "Geography", "Sex", "Age group", "Population"],
     "csew_prevalence_v1": [
         "Survey year", "Behaviour", "Measure", "Age group", "Sex", "Percentage",
         "Lower 95% confidence interval", "Upper 95% confidence interval", "Unweighted base",

@@ -563,14 +563,28 @@ def test_population_is_consistent_and_of_real_magnitude(folder) -> None:
     totals = {}
     for year in range(2012, 2025):
         assert f"mid-{year}" in title_rows(path, f"Mid-{year}")[1]
-        rows = {r["Code"]: r for r in sheet(path, f"Mid-{year}")}
+        table = sheet(path, f"Mid-{year}")
+        by_key = {(r["Code"], r["Sex"], r["Age group"]): r for r in table}
+        assert len(by_key) == len(table), "one row per area, sex and age group"
+        rows = {code: r for (code, sex, age), r in by_key.items() if (sex, age) == ("Persons", "All ages")}
         assert set(rows) == forces | {"K04000001"}
-        assert rows["K04000001"]["All ages"] == sum(rows[c]["All ages"] for c in forces)
+        # the only other rows: England and Wales aged 16 to 59 by sex
+        assert set(by_key) - {(c, "Persons", "All ages") for c in rows} == {
+            ("K04000001", sex, "Aged 16 to 59") for sex in ("Males", "Females", "Persons")
+        }
+        assert rows["K04000001"]["Population"] == sum(rows[c]["Population"] for c in forces)
         assert {rows[c]["Geography"] for c in forces} == {"Police Force Area"}
         assert rows["K04000001"]["Geography"] == "Country"
-        assert rows["E23000034"]["All ages"] < 12_000  # City of London
-        assert 7_500_000 < rows["E23000001"]["All ages"] < 9_500_000  # Metropolitan Police
-        totals[year] = rows["K04000001"]["All ages"]
+        assert rows["E23000034"]["Population"] < 12_000  # City of London
+        assert 7_500_000 < rows["E23000001"]["Population"] < 9_500_000  # Metropolitan Police
+        totals[year] = rows["K04000001"]["Population"]
+        aged = {
+            sex: by_key[("K04000001", sex, "Aged 16 to 59")]["Population"]
+            for sex in ("Males", "Females", "Persons")
+        }
+        assert aged["Persons"] == aged["Males"] + aged["Females"]
+        assert 0.57 <= aged["Persons"] / totals[year] <= 0.60
+        assert 0.48 <= aged["Males"] / aged["Persons"] <= 0.52
     assert abs(totals[2012] - 56_900_000) < 200_000
     assert abs(totals[2024] - 61_800_000) < 200_000
     assert all(totals[y] < totals[y + 1] for y in range(2012, 2024))

@@ -20,7 +20,7 @@ from conftest import isolated_settings
 from hsinsight import ingest
 from hsinsight.errors import InputFileError
 from hsinsight.sources import LAYOUTS
-from source_fixtures import FIXTURES, Fixture, prc, with_rows, write_table
+from source_fixtures import FIXTURES, ONS_MYE_BY_SEX_AND_AGE, Fixture, prc, with_rows, write_table
 
 
 @pytest.fixture
@@ -93,6 +93,73 @@ def test_period_from_the_title_row(tmp_path, cfg):
     population = FIXTURES["ons_mye_pfa_v1"]
     _, db, _ = ingest_files(tmp_path, cfg, {"mye.ods": population.cells()})
     assert query(db, "select distinct mid_year from raw.ons__population") == [("2016",)]
+
+
+def test_population_without_sex_and_age_columns_loads_as_before(tmp_path, cfg):
+    fixture = FIXTURES["ons_mye_pfa_v1"]
+    report, db, _ = ingest_files(tmp_path, cfg, {"mye.csv": fixture.cells()})
+    assert [f["rows"] for f in report["files"]] == [len(fixture.rows)]
+    assert query(
+        db, "select area_code, sex, age_group, population from raw.ons__population order by _row_number"
+    ) == [(r[0], None, None, r[3]) for r in fixture.rows]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".ods"])
+def test_population_by_sex_and_age_group_lands_as_written(tmp_path, cfg, suffix):
+    fixture = ONS_MYE_BY_SEX_AND_AGE
+    report, db, _ = ingest_files(tmp_path, cfg, {f"mye{suffix}": fixture.cells()})
+    (loaded,) = report["files"]
+    assert (loaded["layout"], loaded["rows"], loaded["periods"]) == (
+        "ons_mye_pfa_v1",
+        len(fixture.rows),
+        ["2016"],
+    )
+    got = query(
+        db,
+        "select area_code, sex, age_group, population, mid_year from raw.ons__population order by _row_number",
+    )
+    assert got == [(r[0], r[3], r[4], r[5], "2016") for r in fixture.rows]
+
+
+def test_population_sex_and_age_group_join_the_key(tmp_path, cfg):
+    """Same area, year, sex and age group twice is refused at the second row (the sex
+    and age group are compared ignoring case and surrounding spaces); a row of the same
+    area and year for another sex or age group is not a duplicate."""
+    fixture = ONS_MYE_BY_SEX_AND_AGE
+    repeated = ["K04000001", "England and Wales", "Country", " MALES ", "16-59", "17,150,001"]
+    error = refused(tmp_path, cfg, {"mye.csv": [*fixture.cells(), repeated]})
+    header_row = len(fixture.title) + 2
+    assert Path(error.file).name == "mye.csv"
+    assert (error.row, error.column) == (header_row + len(fixture.rows) + 1, "Code")
+    assert f"duplicates row {header_row + 2}" in error.reason
+    assert "'Code', 'mid_year', 'Sex', 'Age group'" in error.reason
+    # without the sex and age group columns, one area and year is one row
+    wide = FIXTURES["ons_mye_pfa_v1"]
+    error = refused(tmp_path, cfg, {"wide.xlsx": [*wide.cells(), wide.rows[1]]})
+    assert (error.row, error.column, error.sheet) == (
+        len(wide.title) + 2 + len(wide.rows) + 1,
+        "Code",
+        "Data",
+    )
+    assert f"duplicates row {len(wide.title) + 2 + 2}" in error.reason
+
+
+@pytest.mark.parametrize(
+    "column,value,expected",
+    [
+        ("Sex", "Boys", "is not one of the expected values"),
+        ("Sex", "", "is empty"),
+        ("Age group", " ", "is empty"),
+    ],
+)
+def test_population_sex_and_age_group_are_checked(tmp_path, cfg, column, value, expected):
+    fixture = ONS_MYE_BY_SEX_AND_AGE
+    row = list(fixture.rows[1])
+    row[fixture.header.index(column)] = value
+    error = refused(
+        tmp_path, cfg, {"mye.csv": with_rows(fixture.layout, [fixture.rows[0], row], fixture.header)}
+    )
+    assert (error.row, error.column) == (len(fixture.title) + 4, column) and expected in error.reason
 
 
 def test_period_missing_from_title_is_refused(tmp_path, cfg):

@@ -23,7 +23,9 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,11 +109,33 @@ def build(build_db: Path, cfg: Settings) -> None:
 def docs_generate(build_db: Path, cfg: Settings) -> Path:
     """Generate dbt's documentation site for a built ``build_db``; return its folder.
 
-    The site (``index.html``, ``manifest.json``, ``catalog.json``) is written to the
-    run's target folder beside the build file; copy it elsewhere to keep it.
+    The site (``index.html``, ``manifest.json``, ``catalog.json``, and
+    ``static_index.html`` with both embedded, which a browser opens from disk) is
+    written to the run's target folder beside the build file.
     """
-    target, _ = _run_dbt(["docs", "generate"], Path(build_db), cfg)
+    target, _ = _run_dbt(["docs", "generate", "--static"], Path(build_db), cfg)
     return target
+
+
+def write_docs_site(warehouse: Path, out: Path, cfg: Settings) -> Path:
+    """dbt's documentation of a published ``warehouse`` (models, columns, tests and
+    the lineage from each raw source to the dashboard exposures), written to
+    ``out`` as one self-contained ``index.html`` plus ``manifest.json`` and
+    ``catalog.json``. dbt opens its database for writing, so it reads a copy and
+    the published file stays free for the dashboard. Returns the index page."""
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        raise TransformError(f"no published warehouse at {warehouse}: run `hsinsight run` first")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".docs-", dir=out) as work:
+        copy = Path(work) / warehouse.name
+        shutil.copyfile(warehouse, copy)
+        target = docs_generate(copy, cfg)
+        shutil.copyfile(target / "static_index.html", out / "index.html")
+        for name in ("manifest.json", "catalog.json"):
+            shutil.copyfile(target / name, out / name)
+    return out / "index.html"
 
 
 def _run_dbt(command: list[str], build_db: Path, cfg: Settings) -> tuple[Path, Path]:

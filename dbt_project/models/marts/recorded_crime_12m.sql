@@ -1,19 +1,25 @@
 -- Recorded offences in the 12 months ending at each quarter end, per area and
--- offence group: the series behind the trend and ratio charts.
--- Grain: area x period_end x offence_group.
+-- offence group: the series behind the trend, ratio and rate charts, with the
+-- same 12 months a year earlier, the change on it, and the rate per 1,000
+-- residents. Grain: area x period_end x offence_group.
 --
--- A window is the four quarters ending 0, 3, 6 and 9 months before period_end,
--- found by date arithmetic rather than by counting rows back, so a missing quarter
--- can never pull an older quarter into the window, and windows run across
--- financial-year boundaries (the 12 months to 31 December = Q4 of one financial
--- year and Q1-Q3 of the next). Only complete windows are kept: all four quarters
--- present with a count. A quarter with a suppressed count makes its windows
--- incomplete rather than short.
+-- Windows come from macros/rolling_windows.sql: the four quarters ending at
+-- period_end, found by date arithmetic, across financial-year boundaries. Only
+-- complete windows are kept: all four quarters present with a count; a quarter
+-- with a suppressed count makes its windows incomplete rather than short.
 
 with
 
 quarterly as (
     select * from {{ ref('recorded_crime_quarterly') }}
+),
+
+population as (
+    select * from {{ ref('stg_ons__population') }}
+),
+
+forces as (
+    select * from {{ ref('forces') }}
 ),
 
 -- An offence group can hold more than one code; its quarter has a count only when
@@ -41,32 +47,73 @@ counted_quarters as (
     where is_complete
 ),
 
-windows as (
-    select
-        window_end.area_code,
-        window_end.area_name,
-        window_end.area_type,
-        window_end.period_end,
-        window_end.offence_group,
-        sum(in_window.offences) as offences,
-        count(*) as quarters_in_window
-    from counted_quarters as window_end
-    inner join counted_quarters as in_window
-        on in_window.area_code = window_end.area_code
-        and in_window.offence_group = window_end.offence_group
-        and in_window.period_end <= window_end.period_end
-        and in_window.period_end > window_end.period_end - interval 12 month
-    group by
-        window_end.area_code,
-        window_end.area_name,
-        window_end.area_type,
-        window_end.period_end,
-        window_end.offence_group
+window_quarters as (
+    {{ twelve_month_windows('counted_quarters', ['area_code', 'offence_group']) }}
 ),
 
-complete_windows as (
-    select * from windows
-    where quarters_in_window = 4
+windows as (
+    select
+        window_quarters.area_code,
+        any_value(counted_quarters.area_name) as area_name,
+        any_value(counted_quarters.area_type) as area_type,
+        window_quarters.period_end,
+        window_quarters.offence_group,
+        sum(counted_quarters.offences) as offences,
+        count(*) as quarters_in_window
+    from window_quarters
+    inner join counted_quarters
+        on window_quarters.area_code = counted_quarters.area_code
+        and window_quarters.offence_group = counted_quarters.offence_group
+        and window_quarters.quarter_end = counted_quarters.period_end
+    group by
+        window_quarters.area_code,
+        window_quarters.period_end,
+        window_quarters.offence_group
+),
+
+-- The same 12 months one year earlier, when that window is complete too.
+with_previous as (
+    select
+        windows.*,
+        previous.offences as offences_prev_12m
+    from windows
+    left join windows as previous
+        on windows.area_code = previous.area_code
+        and windows.offence_group = previous.offence_group
+        and previous.period_end = cast(windows.period_end - interval 12 month as date)
+),
+
+-- Residents: the ONS mid-year estimate for the middle of the window (all ages,
+-- both sexes), or the latest earlier one when that year is not yet published.
+-- British Transport Police has no resident population.
+resident_areas as (
+    select area_code from forces where has_resident_population
+    union all
+    select '{{ var("national_area_code") }}'
+),
+
+area_population as (
+    select
+        population.area_code,
+        population.mid_year,
+        population.population
+    from population
+    inner join resident_areas
+        on population.area_code = resident_areas.area_code
+    where population.sex = 'persons'
+        and population.age_group = 'all_ages'
+        and population.population is not null
+),
+
+with_population as (
+    select
+        with_previous.*,
+        area_population.mid_year as population_mid_year,
+        area_population.population
+    from with_previous
+    asof left join area_population
+        on with_previous.area_code = area_population.area_code
+        and {{ population_mid_year('with_previous.period_end') }} >= area_population.mid_year
 ),
 
 final as (
@@ -77,8 +124,15 @@ final as (
         cast(period_end as date) as period_end,
         cast(offence_group as varchar) as offence_group,
         cast(offences as bigint) as offences,
+        cast(offences_prev_12m as bigint) as offences_prev_12m,
+        cast(
+            (offences - offences_prev_12m) / nullif(offences_prev_12m, 0) as double
+        ) as pct_change,
+        cast(population as bigint) as population,
+        cast(population_mid_year as integer) as population_mid_year,
+        cast(1000.0 * offences / nullif(population, 0) as double) as rate_per_1000,
         cast(quarters_in_window as integer) as quarters_in_window
-    from complete_windows
+    from with_population
 )
 
 select * from final

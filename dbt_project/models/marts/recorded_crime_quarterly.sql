@@ -48,25 +48,11 @@ force_quarters as (
 -- in which any force's count is suppressed has no national total (NULL), rather
 -- than a total silently short of that force.
 national_quarters as (
-    select
-        '{{ var("national_area_code") }}' as area_code,
-        '{{ var("national_area_name") }}' as area_name,
-        'national' as area_type,
-        financial_year,
-        financial_quarter,
-        period_end,
-        offence_code,
-        offence_group,
-        case
-            when count(offences) = count(*) then sum(offences)
-        end as offences
-    from force_quarters
-    group by
-        financial_year,
-        financial_quarter,
-        period_end,
-        offence_code,
-        offence_group
+    {{ national_rows(
+        'force_quarters',
+        ['financial_year', 'financial_quarter', 'period_end', 'offence_code', 'offence_group'],
+        complete_sum('offences') ~ ' as offences'
+    ) }}
 ),
 
 all_areas as (

@@ -21,6 +21,17 @@ Layouts implemented (SOURCES.md, sections 1, 5 and 6):
     authority; police force area totals in this layout come from the ONS PFA
     tables or from summing local authorities with the ONS LAD to PFA lookup.
 
+    Two optional columns, ``Sex`` (``Persons``/``All``/``All persons``,
+    ``Male``/``Males``/``Men``, ``Female``/``Females``/``Women``) and ``Age group``
+    (``All ages`` or a range such as ``16-59``, ``16 to 59``, ``Aged 16 to 59``),
+    let one table hold, for the same area and year, the all-ages total for persons
+    and the populations of men and women aged 16-59 that turn Crime Survey
+    prevalence into a number of victims. A table without them is persons of all
+    ages, as before. This long form is the platform's own documented layout (the
+    population column is then headed ``Population`` rather than ``All ages``), not a confirmed ONS
+    table: ONS prints each sex and single year of age as its own sheet or column.
+    A table with a ``Sex`` or ``Age group`` column must fill it on every row.
+
 ``csew_prevalence_v1``
     Crime Survey for England and Wales prevalence, one row per survey year x
     behaviour (stalking, harassment, stalking or harassment) x measure (in the last
@@ -74,9 +85,20 @@ MID_YEAR_POPULATION = Layout(
         Column("area_name", ("Name", "Area Name", "Area name"), "required_text"),
         Column("geography", ("Geography", "Geography type"), required=False),
         Column("mid_year", ("Mid-year", "Mid year", "Year"), "calendar_year"),
-        Column("population", ("All ages", "All Ages", "Population", "Persons"), "total"),
+        Column(
+            "sex",
+            ("Sex",),
+            "choice",
+            required=False,
+            choices=("Persons", "All", "All persons", "Male", "Males", "Men", "Female", "Females", "Women"),
+        ),
+        Column("age_group", ("Age group", "Age band", "Ages"), "required_text", required=False),
+        # "Population" first: the header a long table (and the sample) writes
+        Column("population", ("Population", "All ages", "All Ages", "Persons"), "total"),
     ),
-    key=("mid_year", "area_code"),
+    # area first, so a repeated row is reported at the Code column even when the year
+    # comes from the title; absent sex and age group count as empty (persons, all ages)
+    key=("area_code", "mid_year", "sex", "age_group"),
     period="mid_year",
     preamble_fields=(
         PreambleField(

@@ -1,7 +1,8 @@
 -- ONS mid-year population estimates per area (police force areas, and England
 -- and Wales, countries and regions where the table has them), parsed: the year as
--- a number and the reference date (30 June), the kind of area, and the
--- population as a number.
+-- a number and the reference date (30 June), the kind of area, the sex and age
+-- group the estimate is for, and the population as a number. A table without sex
+-- or age group columns is persons of all ages.
 
 with
 
@@ -23,6 +24,32 @@ parsed as (
         upper(trim(area_code)) as area_code,
         trim(area_name) as area_name,
         nullif(trim(geography), '') as geography,
+        -- ingest accepts only these spellings; empty or absent is persons
+        case coalesce({{ normalise_name('sex') }}, '')
+            when '' then 'persons'
+            when 'persons' then 'persons'
+            when 'all' then 'persons'
+            when 'all persons' then 'persons'
+            when 'male' then 'men'
+            when 'males' then 'men'
+            when 'men' then 'men'
+            when 'female' then 'women'
+            when 'females' then 'women'
+            when 'women' then 'women'
+        end as sex,
+        -- empty or absent is all ages; `16-59`, `16 to 59`, `Aged 16 to 59` and
+        -- `16 – 59 years` are one age group, `16-59`, as in stg_csew__prevalence
+        case
+            when coalesce({{ normalise_label('age_group') }}, '') in ('', 'all ages', 'all')
+                then 'all_ages'
+            else regexp_replace(
+                regexp_replace(
+                    {{ normalise_label('age_group') }},
+                    '^(?:aged|ages|age)\s+|\s+years?(?:\s+old)?$', '', 'g'
+                ),
+                '\s*(?:-|\bto\b)\s*', '-', 'g'
+            )
+        end as age_group,
         {{ count_value('population') }} as population,
         {{ count_marker('population') }} as population_marker,
         _file_name,
@@ -57,6 +84,8 @@ final as (
         area_name,
         area_type,
         geography,
+        sex,
+        age_group,
         population,
         population_marker,
         _file_name,
