@@ -143,8 +143,18 @@ def test_a_mart_that_disagrees_with_a_published_figure_fails_the_build(sample_wa
     finally:
         con.close()
     settings = Settings.from_env()
-    with pytest.raises(TransformError, match="reconciliation_no_published_figure_differs"):
+    with pytest.raises(TransformError, match="reconciliation_no_published_figure_differs") as caught:
         transform.build(db, settings)
+    # each figure it changes is named: stalking, and stalking and harassment together
+    message = str(caught.value)
+    assert (
+        "published figure cps_stalking_prosecutions_fy2015_16: published 1102 prosecutions, attrition gives 1104"
+        in message
+    )
+    assert (
+        "published figure cps_hs_prosecutions_fy2015_16: published 12986 prosecutions, attrition gives 12988"
+        in message
+    )
 
 
 # --------------------------------------------------------------------------- shape

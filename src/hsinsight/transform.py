@@ -187,7 +187,33 @@ def _run_dbt(command: list[str], build_db: Path, cfg: Settings) -> tuple[Path, P
     failures = read_failures(target)
     if returncode == 0 and not failures:
         return target, logs
-    raise TransformError(_summary(command, returncode, failures, _skipped(target), tail, logs))
+    message = _summary(command, returncode, failures, _skipped(target), tail, logs)
+    if any((f.relation or "").startswith("marts.reconciliation") for f in failures):
+        message += _published_figure_differences(build_db)
+    raise TransformError(message)
+
+
+def _published_figure_differences(build_db: Path) -> str:
+    """The published figures the marts disagree with, read from the build before it is
+    discarded, so the message says which figure and by how much."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(build_db), read_only=True)
+        try:
+            rows = con.execute(
+                "select figure_id, published_value, unit, mart, mart_value from marts.reconciliation "
+                "where status = 'differs' order by figure_id"
+            ).fetchall()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return ""
+    lines = [
+        f"\n  published figure {figure}: published {published:g} {unit}, {mart} gives {value:g}"
+        for figure, published, unit, mart, value in rows
+    ]
+    return "".join(lines)
 
 
 def read_failures(target: Path) -> list[Failure]:
