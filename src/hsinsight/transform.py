@@ -241,7 +241,9 @@ def read_failures(target: Path) -> list[Failure]:
                 path=node.get("original_file_path"),
             )
         )
-    return failures
+    # Nodes run two at a time, so run_results' order varies between runs; a message
+    # should not.
+    return sorted(failures, key=lambda f: (f.resource_type, f.name))
 
 
 def _skipped(target: Path) -> int:
