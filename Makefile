@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint sample clean chromium constraints
+.PHONY: setup run test test-fast lint sample bench docs clean chromium constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,17 @@ lint: setup
 sample: setup
 	$(BIN)/hsinsight sample --out data/sample
 
+## bench: national-scale benchmarks; writes data/national/ first when missing (README.md is written last)
+bench: setup
+	@test -f data/national/README.md || $(BIN)/hsinsight sample --scale national --out data/national
+	$(BIN)/python bench/benchmark.py --data data/national
+
+## docs: dbt's documentation of the published warehouse (lineage to the dashboards) in data/docs/index.html
+docs: setup
+	$(BIN)/hsinsight docs
+
 clean:
-	rm -rf data/warehouse data/quality data/quarantine .airflow test-artifacts dbt_project/target dbt_project/logs
+	rm -rf data/warehouse data/quality data/quarantine data/docs .airflow test-artifacts dbt_project/target dbt_project/logs
 
 ## constraints: re-pin every installed package after changing pyproject.toml dependencies
 constraints:

@@ -27,7 +27,7 @@ def hsinsight(*args: str, tmp_path: Path, **extra_env: str) -> subprocess.Comple
     )
 
 
-@pytest.mark.parametrize("command", [[], ["sample"], ["run"], ["dashboard"]])
+@pytest.mark.parametrize("command", [[], ["sample"], ["run"], ["docs"], ["dashboard"]])
 def test_help(tmp_path, command):
     result = hsinsight(*command, "--help", tmp_path=tmp_path)
     assert result.returncode == 0
@@ -89,6 +89,32 @@ def test_run_on_the_sample_publishes_and_says_synthetic(tmp_path):
     assert result.returncode == 0, result.stderr
     assert warehouse.exists()
     assert "SYNTHETIC" in result.stdout and "published" in result.stdout
+
+
+def test_docs_without_a_published_warehouse_says_what_to_do(tmp_path):
+    result = hsinsight(
+        "docs",
+        "--warehouse",
+        str(tmp_path / "none.duckdb"),
+        "--out",
+        str(tmp_path / "docs"),
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "no published warehouse" in result.stderr and "hsinsight run" in result.stderr
+
+
+@pytest.mark.e2e
+def test_docs_of_a_published_warehouse_open_from_disk(sample_warehouse, tmp_path):
+    result = hsinsight(
+        "docs", "--warehouse", str(sample_warehouse), "--out", str(tmp_path / "docs"), tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    index = tmp_path / "docs" / "index.html"
+    assert str(index) in result.stdout
+    # the static page embeds the manifest: the dashboard exposure and the marts are in it
+    page = index.read_text(encoding="utf-8")
+    assert "dashboard_overview" in page and "problem_profile" in page
 
 
 @pytest.mark.e2e

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -265,3 +266,122 @@ def test_xlsx_workbook_with_notes_sheet_and_title_rows(tmp_path, cfg):
             "select number_of_offences, _row_number from raw.home_office__recorded_crime order by _row_number"
         ).fetchall()
     assert got[0] == ("120", 4) and got[3] == ("-3", 7)
+
+
+def many_rows(n: int, description: str = "Harassment") -> list[list[str]]:
+    """``n`` distinct recorded crime rows (one per quarter of a run of years), enough
+    to take a file past the part read to tell its encoding."""
+    return [
+        prc_row(
+            year=f"{year}/{(year + 1) % 100:02d}",
+            quarter=str(q),
+            count=str(year + q),
+            description=description,
+        )
+        for year in range(1000, 1000 + n // 4)
+        for q in range(1, 5)
+    ]
+
+
+def test_windows_1252_after_the_first_part_of_a_big_file(tmp_path, cfg, monkeypatch):
+    # The head is plain ASCII; the only Windows-1252 byte comes after the part read
+    # to tell the encoding, so the fast reader meets it first and hands over.
+    monkeypatch.setattr(ingest, "ARROW_MIN_BYTES", 0)
+    rows = many_rows(2000)
+    rows[-1] = prc_row(year="1499/00", quarter="4", count="7", description="Harassment – en dash")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    path = write_csv(raw / "big.csv", rows, encoding="cp1252")
+    assert path.stat().st_size > ingest.UTF8_HEAD_BYTES
+    report, db = run_ingest(raw, tmp_path, cfg)
+    assert report["files"][0]["rows"] == len(rows)
+    with duckdb.connect(str(db), read_only=True) as con:
+        last = con.execute(
+            "select offence_description, _row_number from raw.home_office__recorded_crime "
+            "order by _row_number desc limit 1"
+        ).fetchone()
+    assert last == ("Harassment – en dash", len(rows) + 1)
+
+
+@pytest.mark.parametrize("arrow_min_bytes", [0, ingest.ARROW_MIN_BYTES], ids=["arrow-first", "duckdb"])
+def test_short_rows_blank_lines_and_quoted_line_breaks(tmp_path, cfg, monkeypatch, arrow_min_bytes):
+    # A row short of its trailing empty cells is padded, an empty line is no row, a
+    # row of empty cells is no row but keeps its number, a quoted value may span lines.
+    monkeypatch.setattr(ingest, "ARROW_MIN_BYTES", arrow_min_bytes)
+    order = [0, 1, 2, 3, 4, 6, 7, 5]  # Offence Subgroup (free text) last
+
+    def line(row: list[str]) -> str:
+        return ",".join(row[i] for i in order)
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = [
+        line(HEADER),
+        line(prc_row(count="5")),
+        "",
+        line(prc_row(quarter="2", count="6")).rsplit(",", 1)[0],
+        ",,,,,,,",
+        line(prc_row(quarter="3", count="7", description='"Harassment\nover two lines"')),
+    ]
+    (raw / "ragged.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report, db = run_ingest(raw, tmp_path, cfg)
+    assert report["files"][0]["rows"] == 3
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute(
+            "select financial_quarter, offence_description, offence_subgroup, number_of_offences, _row_number "
+            "from raw.home_office__recorded_crime order by _row_number"
+        ).fetchall()
+    assert got == [
+        ("1", "Harassment", "Stalking and harassment", "5", 2),
+        ("2", "Harassment", None, "6", 3),
+        ("3", "Harassment\nover two lines", "Stalking and harassment", "7", 5),
+    ]
+
+
+def test_both_readers_load_a_file_alike(tmp_path, cfg, monkeypatch):
+    # The same file through Arrow's reader and through DuckDB's: the same raw rows.
+    rows = many_rows(400)
+    rows[7] = prc_row(year="1001/02", quarter="4", count="..", description='Quoted "text", with a comma')
+    rows[9] = prc_row(year="1002/03", quarter="2", description="")
+    loaded = []
+    monkeypatch.setattr(ingest, "ARROW_MIN_BYTES", 0)
+    for reader in ("arrow", "duckdb"):
+        if reader == "duckdb":
+            monkeypatch.setattr(ingest, "_insert_with_arrow", _refuse_fast_path)
+        raw = tmp_path / reader / "raw"
+        raw.mkdir(parents=True)
+        write_csv(raw / "same.csv", rows, preamble="A title row")
+        _, db = run_ingest(raw, tmp_path / reader, isolated_settings(tmp_path / reader / "settings"))
+        with duckdb.connect(str(db), read_only=True) as con:
+            loaded.append(
+                con.execute(
+                    "select * exclude (_loaded_at) from raw.home_office__recorded_crime order by _row_number"
+                ).fetchall()
+            )
+    assert loaded[0] == loaded[1] and len(loaded[0]) == len(rows)
+
+
+def _refuse_fast_path(*args, **kwargs):
+    raise ingest._ArrowUnreadable("switched off for the test")
+
+
+@pytest.mark.parametrize("damaged", ["notes.txt", "orders.csv"])
+def test_a_damaged_zip_member_is_named(tmp_path, damaged):
+    # Each member is read once, to the end, which checks its CRC: a table and a note alike.
+    path = tmp_path / "moj.zip"
+    members = {
+        "notes.txt": "About these tables. " * 50,
+        "orders.csv": "Year,Police Force Area,Offence,Restraining orders issued on conviction,"
+        "Restraining orders issued on acquittal\n"
+        + "".join(f"{y},Kent,All offences,5,1\n" for y in range(2012, 2025)),
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    data = bytearray(path.read_bytes())
+    at = data.find(members[damaged][-30:].encode())
+    data[at] ^= 0x01  # one flipped bit in the member's stored bytes
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputFileError) as caught:
+        ingest.tables_in(path, tmp_path / "work")
+    assert f"member {damaged!r} is damaged" in caught.value.reason

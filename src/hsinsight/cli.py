@@ -18,10 +18,17 @@ SYNTHETIC_NOTICE = (
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from hsinsight.sample import write_sample
+    if args.scale == "national":
+        from hsinsight.sample.national import write_national
 
-    out = Path(args.out) if args.out else settings().sample_dir
-    for path in write_sample(out):
+        out = Path(args.out) if args.out else settings().project_root / "data" / "national"
+        paths = write_national(out)
+    else:
+        from hsinsight.sample import write_sample
+
+        out = Path(args.out) if args.out else settings().sample_dir
+        paths = write_sample(out)
+    for path in paths:
         print(f"wrote {path}")
     print(SYNTHETIC_NOTICE)
     return 0
@@ -127,6 +134,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from hsinsight import transform
+
+    cfg = settings()
+    warehouse = Path(args.warehouse) if args.warehouse else cfg.warehouse
+    out = Path(args.out) if args.out else cfg.project_root / "data" / "docs"
+    print(f"documenting {warehouse} with dbt docs generate", flush=True)
+    index = transform.write_docs_site(warehouse, out, cfg)
+    print(f"wrote {index} (open it in a browser: models, columns, tests and lineage to the dashboards)")
+    return 0
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     cfg = settings()
     warehouse = Path(args.warehouse).resolve() if args.warehouse else cfg.warehouse
@@ -158,8 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    sample = commands.add_parser("sample", help="write the synthetic sample raw files")
-    sample.add_argument("--out", metavar="DIR", help="folder to write to (default: data/sample)")
+    sample = commands.add_parser(
+        "sample",
+        help="write the synthetic sample raw files",
+        description="Write synthetic raw files for every source, in the official layouts and labelled "
+        "SYNTHETIC SAMPLE DATA: the small sample the tests and `make run` use, or a data set the "
+        "size of the real releases (every offence, about 5 million outcome rows) for benchmarks.",
+    )
+    sample.add_argument(
+        "--scale",
+        choices=("sample", "national"),
+        default="sample",
+        help="sample: the small committed sample (default); national: every offence code, force and "
+        "quarter, about 1.5 GB, not committed",
+    )
+    sample.add_argument(
+        "--out", metavar="DIR", help="folder to write to (default: data/sample, or data/national)"
+    )
     sample.set_defaults(handler=_sample)
 
     run = commands.add_parser(
@@ -213,6 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the registry (id, publisher, cadence, landing page) and download nothing",
     )
     fetch.set_defaults(handler=_fetch)
+
+    docs = commands.add_parser(
+        "docs",
+        help="write dbt's documentation of the published warehouse",
+        description="Write dbt's documentation of the published warehouse (every model, column and "
+        "test, and the lineage from each raw source to the dashboard pages) as one page that opens "
+        "from disk, with manifest.json and catalog.json beside it.",
+    )
+    docs.add_argument(
+        "--warehouse", metavar="PATH", help="published warehouse (default: data/warehouse/hsinsight.duckdb)"
+    )
+    docs.add_argument("--out", metavar="DIR", help="folder to write to (default: data/docs)")
+    docs.set_defaults(handler=_docs)
 
     dash = commands.add_parser("dashboard", help="serve the Streamlit dashboards")
     dash.add_argument(

@@ -59,6 +59,12 @@ DATA_SUFFIXES = (*TABLE_SUFFIXES, ".zip")
 #: How far down a file or sheet the header row is looked for (title and notes rows
 #: sit above the table in the publishers' workbooks).
 HEADER_SEARCH_ROWS = 30
+#: How much of a file is read to tell its encoding before the whole file is.
+UTF8_HEAD_BYTES = 1 << 16
+#: DuckDB's memory while ingesting (its default is 80% of the machine's). Loading and
+#: checking a file of millions of rows streams through it; whatever does not fit
+#: spills to the build folder, so memory stays flat however big the release.
+MEMORY_LIMIT = "1GB"
 MANIFEST_TABLE = "_files"
 INGEST_LOG_TABLE = "_ingest_log"
 RELEASE_CHANGES_TABLE = "_release_changes"
@@ -84,9 +90,12 @@ class Table:
     header: list[str]
     positions: dict[str, int]
     preamble: list[str]
-    csv_path: Path  # UTF-8 CSV that DuckDB reads (the file itself, or a converted copy)
+    csv_path: Path  # UTF-8 CSV that is loaded (the file itself, or a converted copy)
     skip_lines: int  # lines before the header in csv_path
     constants: dict[str, str] = field(default_factory=dict)  # values taken from the title rows
+    #: False while only the head of csv_path is known to be UTF-8 (a big CSV file is not
+    #: decoded twice: the loader checks the rest as it reads and falls back if it must)
+    text_checked: bool = True
 
     @property
     def is_synthetic(self) -> bool:
@@ -118,16 +127,28 @@ def discover(raw_dir: Path) -> tuple[list[Path], list[Path]]:
 # --------------------------------------------------------------------------- text
 
 
-def _utf8_copy(path: Path, workdir: Path, shown: Path | None = None, sheet: str | None = None) -> Path:
+def _utf8_copy(
+    path: Path,
+    workdir: Path,
+    shown: Path | None = None,
+    sheet: str | None = None,
+    *,
+    whole_file: bool = True,
+) -> Path:
     """The file itself when it is plain UTF-8; otherwise a UTF-8 copy in ``workdir``.
 
     A UTF-8 byte-order mark is dropped and a file that is not valid UTF-8 is read as
     Windows-1252 (the encoding of CSV files saved from Excel on Windows). A file
     with NUL bytes (UTF-16, or not text at all) is refused.
+
+    With ``whole_file=False`` only the first ``UTF8_HEAD_BYTES`` are decoded: a file
+    without a byte-order mark whose head is UTF-8 is returned as it is, and whoever
+    reads it must check the rest (``_load_rows`` does, and comes back here if it is
+    not).
     """
     shown = shown or path
     with open(path, "rb") as handle:
-        head = handle.read(1 << 16)
+        head = handle.read(UTF8_HEAD_BYTES)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
         raise InputFileError(
             shown,
@@ -137,6 +158,13 @@ def _utf8_copy(path: Path, workdir: Path, shown: Path | None = None, sheet: str 
             sheet=sheet,
         )
     has_bom = head.startswith(codecs.BOM_UTF8)
+    if not whole_file and not has_bom:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head)  # a character cut at the end is fine
+        except UnicodeDecodeError:
+            pass  # decide on the whole file
+        else:
+            return path
     encoding = "utf-8-sig"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -350,12 +378,18 @@ def _workbook_sheets(path: Path, shown: Path):
 
 
 def _csv_table(path: Path, shown: Path, sheet: str | None, workdir: Path) -> Table:
-    csv_path = _utf8_copy(path, workdir, shown, sheet)
+    csv_path = _utf8_copy(path, workdir, shown, sheet, whole_file=False)
     try:
-        rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
+        try:
+            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
+        except UnicodeDecodeError:  # the header rows run past the part checked
+            csv_path = _utf8_copy(path, workdir, shown, sheet)
+            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
     except csv.Error as exc:
         raise InputFileError(shown, f"is not a readable CSV file: {exc}", sheet=sheet) from exc
     table = _table_from_rows(shown, sheet, rows, csv_path)
+    # a converted copy is UTF-8 throughout; so is a file whose head was all of it
+    table.text_checked = csv_path != path or path.stat().st_size <= UTF8_HEAD_BYTES
     _check_complete(table)
     return table
 
@@ -398,34 +432,45 @@ def _zip_tables(path: Path, workdir: Path) -> list[Table]:
     try:
         archive = zipfile.ZipFile(path)
         members = [m for m in archive.infolist() if not m.is_dir()]
-        bad = archive.testzip()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputFileError(
             path,
             f"cannot be opened as a zip archive (truncated or damaged); expected a complete zip file: {exc}",
         ) from exc
-    if bad is not None:
-        raise InputFileError(
-            path,
-            f"member {bad!r} is damaged (CRC mismatch): the archive looks truncated; expected a complete zip file",
-        )
     target = workdir / f"{path.stem}.{abs(hash(str(path))) % 10**8}.unzipped"
     target.mkdir(parents=True, exist_ok=True)
-    tables = []
+    # Every member is read to its end once, which checks its CRC (as ZipFile.testzip
+    # would, in a pass of its own): the tables into files, the rest discarded.
+    extracted: list[tuple[str, Path]] = []
     with archive:
         for member in members:
             name = member.filename
-            if Path(name).suffix.lower() not in TABLE_SUFFIXES or Path(name).name.startswith("."):
-                continue
-            extracted = target / f"{len(tables)}{Path(name).suffix.lower()}"
-            with archive.open(member) as src, open(extracted, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            if extracted.suffix == ".csv":
-                tables.append(_csv_table(extracted, path, name, workdir))
-            else:
-                for table in tables_in(extracted, workdir):
-                    table.file, table.sheet = path, f"{name}/{table.sheet}"
-                    tables.append(table)
+            is_table = Path(name).suffix.lower() in TABLE_SUFFIXES and not Path(name).name.startswith(".")
+            destination = target / f"{len(extracted)}{Path(name).suffix.lower()}" if is_table else None
+            try:
+                with archive.open(member) as src:
+                    if destination is None:
+                        while src.read(1 << 20):
+                            pass
+                    else:
+                        with open(destination, "wb") as dst:
+                            shutil.copyfileobj(src, dst)
+            except zipfile.BadZipFile as exc:
+                raise InputFileError(
+                    path,
+                    f"member {name!r} is damaged (CRC mismatch): the archive looks truncated; expected a "
+                    "complete zip file",
+                ) from exc
+            if destination is not None:
+                extracted.append((name, destination))
+    tables = []
+    for name, file in extracted:
+        if file.suffix == ".csv":
+            tables.append(_csv_table(file, path, name, workdir))
+        else:
+            for table in tables_in(file, workdir):
+                table.file, table.sheet = path, f"{name}/{table.sheet}"
+                tables.append(table)
     if not tables:
         raise UnrecognisedFileError(
             path, "the zip archive holds no CSV, ODS or XLSX file of a known layout; expected at least one"
@@ -557,10 +602,152 @@ def _raw_columns(layout: Layout) -> list[Column]:
     return list(seen.values())
 
 
-# ----------------------------------------------------------------------- validation
+# -------------------------------------------------------------------------- loading
+#
+# A table's rows go straight into its raw table, inside a transaction that is
+# committed only when every check on them has passed (a refused table leaves
+# nothing behind). Every later step reads them there, as ``raw.<table> where
+# <this table>``: the rows of this file and sheet loaded in this run.
+
+
+class _ArrowUnreadable(Exception):
+    """The fast CSV reader cannot read a file as it is: load it the careful way."""
+
+
+def _this_table(table: Table, sha256: str, loaded_at: datetime) -> str:
+    """SQL condition picking the rows ``table`` loaded in this run out of its raw table."""
+    sheet = "_sheet is null" if table.sheet is None else f"_sheet = {_sql_list([table.sheet])}"
+    return f"_loaded_at = TIMESTAMP '{loaded_at.isoformat(sep=' ')}' and _sha256 = '{sha256}' and {sheet}"
+
+
+def _insert_select(table: Table, sha256: str, loaded_at: datetime, source: str, row_number: str) -> str:
+    """``insert into raw.<table> ... select ... from source``: the layout's columns from
+    the positional columns ``c0, c1, ...`` (or the values taken from the title rows),
+    lineage, and ``header row + row_number`` as the file's row number. Blank rows are
+    left out (their numbers are not reused)."""
+    column_sql = _stage_column(table)
+    raw_columns = _raw_columns(table.layout)
+    names = ", ".join(_quote(c.name) for c in raw_columns)
+    values = ", ".join(column_sql(c.name) or "null" for c in raw_columns)
+    width = max(len(table.header), 1)
+    blank = " and ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width))
+    sheet = "null" if table.sheet is None else _sql_list([table.sheet])
+    return f"""
+        insert into raw.{table.layout.raw_table} ({names}, _file_name, _sheet, _sha256, _loaded_at, _row_number)
+        select {values}, {_sql_list([table.file.name])}, {sheet}, '{sha256}',
+               TIMESTAMP '{loaded_at.isoformat(sep=" ")}', {table.header_row} + {row_number}
+        from {source}
+        where not ({blank})
+        """
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, sha256: str, loaded_at: datetime, workdir: Path
+) -> int:
+    """Insert the table's data rows into its raw table (in the open transaction); return how many.
+
+    A big CSV file (``ARROW_MIN_BYTES`` or more) is read by Arrow's multi-threaded CSV
+    reader and streamed into DuckDB, numbered as it is read: the fast way for a file
+    of millions of rows. Smaller files, and a big one that reader cannot take as it
+    is (rows of uneven width, text that is not UTF-8 ...), are read the careful way,
+    by DuckDB's own CSV reader into a staging table, which pads short rows, converts
+    Windows-1252 text and reports a malformed row in its own words. Both give the
+    same rows, numbered alike.
+    """
+    if table.csv_path.stat().st_size >= ARROW_MIN_BYTES:
+        try:
+            return _insert_with_arrow(con, table, sha256, loaded_at)
+        except _ArrowUnreadable as exc:
+            log.info("%s: read with DuckDB's CSV reader (%s)", table.file.name, exc)
+            con.execute("rollback")
+            con.execute("begin transaction")
+    if not table.text_checked:
+        table.csv_path = _utf8_copy(table.csv_path, workdir, table.file, table.sheet)
+        table.text_checked = True
+    _stage(con, table)
+    # Row ids of a table made inside a transaction start where the transaction's own
+    # storage starts: number the rows from the header's.
+    header = con.execute("select min(rowid) from stage").fetchone()[0]
+    if header is None:
+        return 0
+    row_number = f"(rowid - {int(header)})"
+    inserted = con.execute(
+        _insert_select(table, sha256, loaded_at, "stage", row_number) + f" and rowid > {int(header)}"
+    )
+    return int(inserted.fetchone()[0])
+
+
+#: Bytes of CSV text per batch streamed from Arrow's reader into DuckDB.
+ARROW_BLOCK_SIZE = 4 << 20
+#: Below this size a file is read by DuckDB's CSV reader, which is as quick there and
+#: needs neither Arrow nor numpy loaded (measured on the national-scale files).
+ARROW_MIN_BYTES = 64 << 20
+
+
+def _insert_with_arrow(con: duckdb.DuckDBPyConnection, table: Table, sha256: str, loaded_at: datetime) -> int:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    width = max(len(table.header), 1)
+    names = [f"c{i}" for i in range(width)]
+    try:
+        reader = pa_csv.open_csv(
+            str(table.csv_path),
+            # the header row is skipped with the title rows: the columns are positional
+            read_options=pa_csv.ReadOptions(
+                skip_rows=table.skip_lines + 1, column_names=names, block_size=ARROW_BLOCK_SIZE
+            ),
+            # as DuckDB reads it: '"' quotes and is doubled inside quotes, values may span
+            # lines, empty lines are no rows
+            parse_options=pa_csv.ParseOptions(
+                delimiter=",", quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=True,
+            ),
+            # every value as text; an empty value, quoted or not, is NULL (as in DuckDB)
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True, check_utf8=True,
+            ),
+        )  # fmt: skip
+    except (pa.ArrowException, OSError) as exc:
+        raise _ArrowUnreadable(str(exc).splitlines()[0]) from exc
+    failures: list[BaseException] = []
+
+    def numbered():
+        first = 1  # row 0 is the header
+        try:
+            for batch in reader:
+                rows = batch.num_rows
+                yield pa.RecordBatch.from_arrays(
+                    [*batch.columns, pa.array(np.arange(first, first + rows, dtype=np.int64))],
+                    names=[*names, "_n"],
+                )
+                first += rows
+        except pa.ArrowException as exc:
+            failures.append(exc)
+            raise
+
+    schema = pa.schema([(name, pa.string()) for name in names] + [("_n", pa.int64())])
+    con.register("csv_rows", pa.RecordBatchReader.from_batches(schema, numbered()))
+    try:
+        # Row numbers travel with the rows, so DuckDB may insert them in any order
+        # (and on every thread).
+        con.execute("set preserve_insertion_order = false")
+        inserted = con.execute(_insert_select(table, sha256, loaded_at, "csv_rows", "_n")).fetchone()[0]
+    except duckdb.Error as exc:
+        if failures:
+            raise _ArrowUnreadable(str(failures[0]).splitlines()[0]) from exc
+        raise
+    finally:
+        con.execute("reset preserve_insertion_order")
+        con.unregister("csv_rows")
+    return int(inserted)
 
 
 def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Read ``table.csv_path`` with DuckDB's CSV reader into the temporary table
+    ``stage`` (``c0, c1, ...``; row 0 is the header, rowid the row's place)."""
     width = max(len(table.header), 1)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     sql = f"""
@@ -575,7 +762,10 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         except duckdb.Error as exc:
             if "parallel scanner" not in str(exc):
                 raise
-            # a quoted value spans lines: read serially
+            # a quoted value spans lines: read serially (a failed statement aborts the
+            # transaction, so start it again)
+            con.execute("rollback")
+            con.execute("begin transaction")
             con.execute(
                 sql.replace("__PARALLEL__", ", parallel = false"), [str(table.csv_path), table.skip_lines]
             )
@@ -587,21 +777,22 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> None:
             f"quoted value is never closed): {first}",
             sheet=table.sheet,
         ) from exc
-    blank = " and ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width))
-    con.execute(f"create or replace temp table stage as select *, ({blank}) as blank from stage")
 
 
-def _first_bad(con, table: Table, value: str, condition: str) -> tuple[int, str, int] | None:
-    """The first data row meeting ``condition``: (file row, its ``value``, how many rows)."""
+# ----------------------------------------------------------------------- validation
+
+
+def _first_bad(con, table: Table, this: str, value: str, condition: str) -> tuple[int, str, int] | None:
+    """The first of this table's rows meeting ``condition``: (file row, its ``value``, how many rows)."""
     found = con.execute(
         f"""
-        select min(rowid), arg_min({value}, rowid), count(*)
-        from stage where rowid > 0 and not blank and ({condition})
+        select min(_row_number), arg_min({value}, _row_number), count(*)
+        from raw.{table.layout.raw_table} where {this} and ({condition})
         """
     ).fetchone()
     if found is None or found[2] == 0:
         return None
-    return table.header_row + int(found[0]), found[1], int(found[2])
+    return int(found[0]), found[1], int(found[2])
 
 
 def _sql_list(values) -> str:
@@ -731,31 +922,36 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
     return checks
 
 
-def _validate(con: duckdb.DuckDBPyConnection, table: Table) -> int:
-    """Refuse the staged table at its first bad cell; return the number of data rows."""
-    data_rows = con.execute("select count(*) from stage where rowid > 0 and not blank").fetchone()[0]
-    if data_rows == 0:
-        raise InputFileError(
-            table.file,
-            "has a header row but no data rows below it; expected at least one data row",
-            row=table.header_row + 1,
-            sheet=table.sheet,
-        )
+def _validate(con: duckdb.DuckDBPyConnection, table: Table, this: str) -> None:
+    """Refuse the table's rows (``raw.<table> where this``) at their first bad cell.
+
+    Every check looks at one cell at a time, so it is run on the column's distinct
+    values first, and the rows are searched only for a value that fails.
+    """
+    raw = f"raw.{table.layout.raw_table}"
     for column in table.layout.columns:
         if column.name not in table.positions:
             continue
-        col = f"c{table.positions[column.name]}"
+        col = _quote(column.name)
         header = table.header[table.positions[column.name]]
-        for condition, message in _checks_for(column, col):
-            bad = _first_bad(con, table, col, condition)
+        checks = _checks_for(column, col)
+        if not checks:
+            continue
+        con.execute(
+            f"create or replace temp table column_values as select distinct {col} from {raw} where {this}"
+        )
+        for condition, message in checks:
+            failing = con.execute(f"select exists (select 1 from column_values where {condition})").fetchone()
+            if not failing[0]:
+                continue
+            bad = _first_bad(con, table, this, col, condition)
             if bad is not None:
                 row, value, count = bad
                 more = f" ({count - 1} more row{'s' if count > 2 else ''} like it)" if count > 1 else ""
                 raise InputFileError(
                     table.file, f"{value!r} {message}{more}", row=row, column=header, sheet=table.sheet
                 )
-    _check_duplicates(con, table)
-    return data_rows
+    _check_duplicates(con, table, this)
 
 
 def _key_part(column: Column, col: str) -> str:
@@ -783,6 +979,8 @@ def _key_sql(layout: Layout, column_sql, names: tuple[str, ...] | None = None) -
 
 
 def _stage_column(table: Table):
+    """Column SQL for the staged or streamed columns ``c0, c1, ...`` of ``table``."""
+
     def column_sql(name: str) -> str | None:
         if name in table.positions:
             return f"c{table.positions[name]}"
@@ -793,21 +991,81 @@ def _stage_column(table: Table):
     return column_sql
 
 
-def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+def _loaded_column(table: Table):
+    """Column SQL for ``table``'s rows in its raw table: the columns it had (from the
+    file or its title rows), None for the others."""
+
+    def column_sql(name: str) -> str | None:
+        return _quote(name) if name in table.positions or name in table.constants else None
+
+    return column_sql
+
+
+def _keyed_rows(
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    names: tuple[str, ...],
+    column_sql,
+    source: str,
+    where: str,
+) -> tuple[str, str]:
+    """A FROM clause over ``source`` (aliased ``r``) and the SQL of the key made of
+    ``names`` (as ``_key_sql`` writes it) for its rows matching ``where``.
+
+    A force or CPS Area name is looked up once per spelling rather than once per
+    row: each such column's distinct values are put in a temporary map that the rows
+    join.
+    """
+    joins, parts = [], []
+    for i, name in enumerate(names):
+        col = column_sql(name)
+        column = layout.column(name)
+        if col is None:
+            parts.append("''")
+        elif column.kind in ("force", "cps_area"):
+            con.execute(
+                f"""
+                create or replace temp table key_map_{i} as
+                select v, {_key_part(column, "v")} as k
+                from (select distinct {col} as v from {source} where {where})
+                """
+            )
+            joins.append(f"left join key_map_{i} on r.{col} = key_map_{i}.v")
+            parts.append(f"coalesce(key_map_{i}.k, '')")
+        else:
+            parts.append(_key_part(column, f"r.{col}"))
+    return f"{source} as r " + " ".join(joins), "concat_ws(' | ', " + ", ".join(parts) + ")"
+
+
+def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table, this: str) -> None:
     if not table.layout.key:
         return
-    key = _key_sql(table.layout, _stage_column(table))
+    raw = f"raw.{table.layout.raw_table}"
+    source, key = _keyed_rows(con, table.layout, table.layout.key, _loaded_column(table), raw, this)
+    # Equal keys have equal digests: no repeated digest, no repeated key. (An MD5
+    # digest rather than DuckDB's hash(), whose values for short keys collide.)
+    repeated = con.execute(
+        f"""
+        select exists (
+            select 1 from (select md5_number({key}) as digest from {source} where {this})
+            group by digest having count(*) > 1
+        )
+        """
+    ).fetchone()[0]
+    if not repeated:
+        return
     found = con.execute(
         f"""
         with keyed as (
-            select rowid, {key} as k from stage where rowid > 0 and not blank
+            select r._row_number as row_number, {key} as k from {source} where {this}
         ), ranked as (
-            select rowid, min(rowid) over (partition by k) as first_rowid,
+            select row_number, min(row_number) over (partition by k) as first_row,
                    count(*) over (partition by k) as n
             from keyed
         )
-        select rowid, first_rowid, (select count(*) from ranked where rowid <> first_rowid and n > 1)
-        from ranked where n > 1 and rowid <> first_rowid order by rowid limit 1
+        select row_number, first_row,
+               (select count(*) from ranked where row_number <> first_row and n > 1)
+        from ranked where n > 1 and row_number <> first_row order by row_number limit 1
         """
     ).fetchone()
     if found:
@@ -821,9 +1079,9 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         first_key = table.layout.key[0]
         raise InputFileError(
             table.file,
-            f"duplicates row {table.header_row + first}: the same {', '.join(repr(n) for n in names)} "
+            f"duplicates row {first}: the same {', '.join(repr(n) for n in names)} "
             f"appears twice{more}; expected one row per key",
-            row=table.header_row + row,
+            row=row,
             column=table.header[table.positions[first_key]] if first_key in table.positions else None,
             sheet=table.sheet,
         )
@@ -845,27 +1103,50 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
     financial year per file, or an earlier run's file) are covered. Only windows
     ending in a row this run loaded are checked. The error names the row that ends
     the negative window, in the file it came from.
+
+    Four quarters can only add up to less than zero if one of them is negative, so
+    the windows are summed only for the keys that have a negative quarter (found
+    first by the parts of the key that need no name lookup).
     """
     if not layout.rolling_total_columns:
         return
+    raw = f"raw.{layout.raw_table}"
     group_cols = tuple(n for n in layout.key if n not in ("financial_year", "financial_quarter"))
-    group = _key_sql(layout, lambda name: f'"{name}"', group_cols)
-    exclude = " and ".join(
-        f"coalesce(lower(trim(\"{name}\")), '') not in ({_sql_list(v.lower() for v in values)})"
-        for name, values in layout.rolling_total_exclude
+    exclude = (
+        " and ".join(
+            f"coalesce(lower(trim(\"{name}\")), '') not in ({_sql_list(v.lower() for v in values)})"
+            for name, values in layout.rolling_total_exclude
+        )
+        or "true"
     )
     index = "try_cast(substr(trim(financial_year), 1, 4) as integer) * 4 + try_cast(trim(financial_quarter) as integer)"
     for column in layout.rolling_total_columns:
+        value = _count_sql(_quote(column))
+        negative = f"{exclude} and {value} < 0"
+        if not con.execute(f"select exists (select 1 from {raw} where {negative})").fetchone()[0]:
+            continue
+        parts = [
+            _key_part(layout.column(name), _quote(name))
+            for name in group_cols
+            if layout.column(name).kind not in ("force", "cps_area")
+        ]
+        candidates = " and ".join(
+            [exclude, *(f"{part} in (select distinct {part} from {raw} where {negative})" for part in parts)]
+        )
+        source, group = _keyed_rows(con, layout, group_cols, _quote, raw, candidates)
         found = con.execute(
             f"""
             with rows as (
-                select {group} as g, {index} as q, {_count_sql(f'"{column}"')} as v,
+                select {group} as g, {index} as q, {value} as v,
                        _loaded_at, _file_name, _sheet, _row_number
-                from raw.{layout.raw_table}
-                where {exclude or "true"}
+                from {source}
+                where {candidates}
+            ), negative_keys as (
+                select distinct g from rows where v < 0
             ), windows as (
                 select *, sum(v) over w as total, count(*) over w as quarters
                 from rows
+                where g in (select g from negative_keys)
                 window w as (partition by g order by q range between 3 preceding and current row)
             )
             select _file_name, _sheet, _row_number, total, g, q
@@ -912,28 +1193,21 @@ class FileResult:
         return dict(self.__dict__)
 
 
-def _load_new_rows(con, table: Table, sha256: str, loaded_at: datetime) -> None:
-    """The staged table's rows as a temp table ``incoming`` with the raw table's columns."""
-    column_sql = _stage_column(table)
-    select = ", ".join(f'{column_sql(c.name) or "null"} as "{c.name}"' for c in _raw_columns(table.layout))
-    con.execute(
-        f"""
-        create or replace temp table incoming as
-        select {select}, ?::varchar as _file_name, ?::varchar as _sheet, ?::varchar as _sha256,
-               ?::timestamp as _loaded_at, {table.header_row} + rowid as _row_number
-        from stage where rowid > 0 and not blank order by rowid
-        """,
-        [table.file.name, table.sheet, sha256, loaded_at],
-    )
-
-
-def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tuple[list[str], list[dict]]:
-    """Swap the incoming rows in for the periods they cover; record what changed."""
+def _replace_release(
+    con, table: Table, sha256: str, loaded_at: datetime, this: str
+) -> tuple[list[str], list[dict]]:
+    """Let the table's rows (``raw.<table> where this``) replace the rows of earlier
+    releases for the periods they cover; record what changed."""
     layout = table.layout
     raw = f"raw.{layout.raw_table}"
     period = _period_sql(layout, f'"{layout.period}"')
+    period_of_value = _period_sql(layout, "v")
     con.execute(
-        f"create or replace temp table incoming_periods as select distinct {period} as p from incoming"
+        f"""
+        create or replace temp table incoming_periods as
+        select distinct {period_of_value} as p
+        from (select distinct "{layout.period}" as v from {raw} where {this})
+        """
     )
     periods = [r[0] for r in con.execute("select p from incoming_periods order by 1").fetchall()]
     covered = f"{period} in (select p from incoming_periods)"
@@ -965,7 +1239,7 @@ def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tup
             [loaded_at],
         )
         con.execute(
-            f"create or replace temp table new_rows as select *, {key} as k, {period} as p from incoming"
+            f"create or replace temp table new_rows as select *, {key} as k, {period} as p from {raw} where {this}"
         )
         summary = con.execute(
             f"""
@@ -1020,24 +1294,28 @@ def _replace_release(con, table: Table, sha256: str, loaded_at: datetime) -> tup
             f"delete from {raw} where {covered} and _loaded_at <> ?",
             [loaded_at],
         )
-    con.execute(f"insert into {raw} by name select * from incoming")
     return periods, changes
 
 
-def _check_same_run(con, table: Table, loaded_at: datetime) -> None:
+def _check_same_run(con, table: Table, loaded_at: datetime, this: str) -> None:
     """Two files of one run may share a period (one release split across files) but
     never a row: the same key in both is refused, naming both places."""
     layout = table.layout
     if not layout.key:
         return
+    raw = f"raw.{layout.raw_table}"
+    earlier_rows = f"_loaded_at = ? and not ({this})"
+    earlier = con.execute(f"select exists (select 1 from {raw} where {earlier_rows})", [loaded_at]).fetchone()
+    if not earlier[0]:
+        return  # the first table of this layout in the run
     key = _key_sql(layout, lambda name: f'"{name}"')
     found = con.execute(
         f"""
         with earlier as (
             select {key} as k, _file_name, _sheet, _row_number
-            from raw.{layout.raw_table} where _loaded_at = ?
+            from {raw} where {earlier_rows}
         ), incoming_keys as (
-            select {key} as k, _row_number from incoming
+            select {key} as k, _row_number from {raw} where {this}
         )
         select e._file_name, e._sheet, e._row_number, i._row_number
         from incoming_keys i join earlier e on i.k = e.k
@@ -1119,6 +1397,8 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
     report: dict = {"files": [], "skipped": [p.name for p in skipped], "synthetic": False, "changes": []}
     con = duckdb.connect(str(build_db))
     try:
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+        con.execute("set enable_progress_bar = false")  # ingest reports through its log
         prepare_raw(con, cfg)
         if previous is not None and Path(previous).is_file():
             _copy_previous(con, Path(previous))
@@ -1142,8 +1422,8 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
                 raise
         # The synthetic flag covers every row the warehouse holds, not only this run's.
         report["synthetic"] = _holds_synthetic_rows(con)
-        for name in ("stage", "incoming", "incoming_periods", "old_rows", "new_rows"):
-            con.execute(f"drop table if exists {name}")
+        for (name,) in con.execute("select table_name from duckdb_tables() where temporary").fetchall():
+            con.execute(f"drop table if exists temp.{_quote(name)}")
         con.execute("checkpoint")
     finally:
         con.close()
@@ -1184,44 +1464,73 @@ def _ingest_file(con, path, workdir, loaded_at, known, touched) -> list[FileResu
         return [FileResult(path.name, None, row[0], row[1], 0, bool(row[2]), "unchanged")]
     results = []
     for table in tables_in(path, workdir):
-        layout = table.layout
-        _stage(con, table)
-        rows = _validate(con, table)
-        _load_new_rows(con, table, sha256, loaded_at)
-        _check_same_run(con, table, loaded_at)
-        periods, changes = _replace_release(con, table, sha256, loaded_at)
-        con.execute(
-            f"insert into raw.{MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                path.name,
-                str(path.resolve()),
-                table.sheet,
-                layout.source,
-                layout.layout,
-                sha256,
-                path.stat().st_size,
-                rows,
-                table.header_row,
-                table.is_synthetic,
-                "\n".join(table.preamble) or None,
-                loaded_at,
-                ", ".join(periods),
-            ],
-        )
-        detail = "; ".join(
-            f"{c['period']}: replaced {c['previous_file']} (+{c['rows_added']} -{c['rows_removed']} "
-            f"~{c['rows_revised']} rows)"
-            for c in changes
-        )
-        con.execute(
-            f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, 'loaded', ?, ?, ?)",
-            [path.name, sha256, layout.source, rows, detail or None, loaded_at],
-        )
-        touched.add(layout)
-        results.append(
-            FileResult(path.name, table.sheet, layout.source, layout.layout, rows, table.is_synthetic,
-                       "loaded", periods, changes)
-        )  # fmt: skip
-        log.info("loaded %s (%s): %d rows", path.name, layout.layout, rows)
+        # One transaction per table: a table refused half way leaves nothing behind.
+        con.execute("begin transaction")
+        try:
+            result = _ingest_table(con, path, table, sha256, loaded_at, workdir)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        touched.add(table.layout)
+        results.append(result)
+        log.info("loaded %s (%s): %d rows", path.name, table.layout.layout, result.rows)
     known.add(sha256)
     return results
+
+
+def _ingest_table(
+    con, path: Path, table: Table, sha256: str, loaded_at: datetime, workdir: Path
+) -> FileResult:
+    """Load, check and record one table of ``path`` (in the open transaction)."""
+    layout = table.layout
+    rows = _load_rows(con, table, sha256, loaded_at, workdir)
+    if rows == 0:
+        raise InputFileError(
+            table.file,
+            "has a header row but no data rows below it; expected at least one data row",
+            row=table.header_row + 1,
+            sheet=table.sheet,
+        )
+    this = _this_table(table, sha256, loaded_at)
+    _validate(con, table, this)
+    _check_same_run(con, table, loaded_at, this)
+    periods, changes = _replace_release(con, table, sha256, loaded_at, this)
+    con.execute(
+        f"insert into raw.{MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            path.name,
+            str(path.resolve()),
+            table.sheet,
+            layout.source,
+            layout.layout,
+            sha256,
+            path.stat().st_size,
+            rows,
+            table.header_row,
+            table.is_synthetic,
+            "\n".join(table.preamble) or None,
+            loaded_at,
+            ", ".join(periods),
+        ],
+    )
+    detail = "; ".join(
+        f"{c['period']}: replaced {c['previous_file']} (+{c['rows_added']} -{c['rows_removed']} "
+        f"~{c['rows_revised']} rows)"
+        for c in changes
+    )
+    con.execute(
+        f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, 'loaded', ?, ?, ?)",
+        [path.name, sha256, layout.source, rows, detail or None, loaded_at],
+    )
+    return FileResult(
+        path.name,
+        table.sheet,
+        layout.source,
+        layout.layout,
+        rows,
+        table.is_synthetic,
+        "loaded",
+        periods,
+        changes,
+    )

@@ -9,7 +9,9 @@ published and readable whatever goes wrong.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +69,27 @@ def discard(build_db: Path) -> None:
     publishing.discard_build(Path(build_db))
 
 
+#: What the check step imports (Great Expectations takes seconds to import): loaded
+#: while dbt runs in its own process and this one only waits.
+CHECK_IMPORTS = ("great_expectations", "great_expectations.data_context.types.base")
+
+
+def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
+    """Import ``modules`` in a daemon thread; an import that fails there is simply
+    attempted again (and reported) where the module is used."""
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the step that needs it imports it again and says why
+                return
+
+    thread = threading.Thread(target=load, name="hsinsight-import", daemon=True)
+    thread.start()
+    return thread
+
+
 def run(
     raw_dir: Path | None = None,
     warehouse: Path | None = None,
@@ -86,6 +109,7 @@ def run(
     build_db = start_build(warehouse)
     try:
         report = ingest(raw_dir, build_db, cfg, previous=None if fresh else warehouse)
+        _import_in_background(CHECK_IMPORTS)
         transform(build_db, cfg)
         checks = check(build_db, cfg)
         publish(build_db, warehouse)

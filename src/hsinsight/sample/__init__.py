@@ -27,6 +27,10 @@ module and ``data/sample/README.md``); everything else is invented.
 
 Every file's bytes depend only on the seed and the seeds folder: workbook properties
 and zip entry times are fixed, and each source draws from its own random stream.
+
+``national.write_national`` (``hsinsight sample --scale national``) writes the same
+sources at the size of the real releases, every offence code included, for the
+benchmarks; it is not committed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,704 @@
+"""National-scale benchmarks of hsinsight: ``make bench``.
+
+Runs every step of the platform several times on the national-scale synthetic data
+set (``hsinsight sample --scale national``, written to ``data/national/`` first when
+it is missing) and writes a table of medians and spreads to
+``bench/results/latest.md`` and ``bench/results/latest.json``:
+
+- ingest of each source into a fresh warehouse (rows per second, peak memory), and
+  of every source at once;
+- the same files read the way most analysts would, ``pandas.read_csv`` /
+  ``pandas.read_excel`` and a ``create table ... as select * from df`` into DuckDB,
+  as a ratio;
+- ``dbt build`` of the whole project (with its slowest nodes);
+- the Great Expectations checks;
+- the whole pipeline, ``hsinsight run --fresh``, ingest to publish;
+- each dashboard page's queries, as ``dashboards/queries.py`` runs them without
+  its cache (median and 95th percentile).
+
+Every measurement runs in a child process of its own, so one run's memory or
+imports never help the next, and its peak resident memory is the child's (with
+the children it waited for, such as dbt), read from ``os.wait4``. Times are
+measured inside the child around the step itself, apart from the whole pipeline,
+which is timed from outside as a user would (interpreter start included).
+
+    python bench/benchmark.py [--data DIR] [--runs 3] [--query-runs 30] [--only ingest,dbt,...]
+
+Steps, for ``--only``: ingest, pandas, dbt, checks, pipeline, dashboard. The
+scratch warehouses go to a temporary folder that is removed at the end
+(``--keep`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULT_MARK = "BENCH-RESULT "
+STEPS = ("ingest", "pandas", "dbt", "checks", "pipeline", "dashboard")
+
+#: Targets the results are held against (issue: national-scale benchmarks).
+PIPELINE_TARGET_SECONDS = 60.0
+INGEST_SPEED_TARGET = 3.0  # times the throughput of the pandas way
+INGEST_MEMORY_TARGET = 1 / 3  # at most this share of its peak memory
+PAGE_P95_TARGET_MS = 200.0
+#: Force whose page the dashboard queries are timed with (the largest).
+DASHBOARD_FORCE = "E23000001"
+SLOWEST_NODES = 10
+
+
+# --------------------------------------------------------------------------- children
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_mb: float
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class StepFailed(Exception):
+    pass
+
+
+def _peak_mb(rusage) -> float:
+    return rusage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def run_child(step: str, args: dict[str, Any], env: dict[str, str], log: Path) -> Measurement:
+    """Run ``step`` in a child process of this script; its own timing, its peak memory."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", step, json.dumps(args)]
+    with open(log, "a", encoding="utf-8") as errors:
+        errors.write(f"\n--- {step} {dt.datetime.now():%H:%M:%S}\n")
+        errors.flush()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+        output = process.stdout.read()
+        _, status, rusage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        process.stdout.close()
+    results = [line[len(RESULT_MARK) :] for line in output.splitlines() if line.startswith(RESULT_MARK)]
+    if process.returncode != 0 or not results:
+        raise StepFailed(f"{step} failed (exit {process.returncode}); see {log}")
+    result = json.loads(results[-1])
+    return Measurement(result.pop("seconds"), _peak_mb(rusage), result)
+
+
+def run_command(command: list[str], env: dict[str, str], log: Path) -> Measurement:
+    """Run a command (the CLI) timed from outside; its peak memory with its children's."""
+    with open(log, "a", encoding="utf-8") as output:
+        output.write(f"\n--- {' '.join(command)} {dt.datetime.now():%H:%M:%S}\n")
+        output.flush()
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _, status, rusage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise StepFailed(f"{' '.join(command[:2])} failed (exit {process.returncode}); see {log}")
+    return Measurement(seconds, _peak_mb(rusage))
+
+
+def child_main(step: str, args: dict[str, Any]) -> None:
+    """Inside a child: do one step and print its result (with its own time)."""
+    result = CHILD_STEPS[step](args)
+    print(RESULT_MARK + json.dumps(result), flush=True)
+
+
+def _child_ingest(args: dict[str, Any]) -> dict[str, Any]:
+    started = time.monotonic()  # imports included, on both sides
+    from hsinsight.config import Settings
+    from hsinsight.ingest import ingest_directory
+
+    report = ingest_directory(Path(args["raw"]), Path(args["db"]), Settings.from_env())
+    seconds = time.monotonic() - started
+    return {"seconds": seconds, "rows": sum(f["rows"] for f in report["files"])}
+
+
+def _child_pandas(args: dict[str, Any]) -> dict[str, Any]:
+    """Each table read with pandas (its header row given, as an analyst who opened the
+    file would) and loaded into a DuckDB file with ``create table as select``."""
+    started = time.monotonic()  # imports included, on both sides
+    import zipfile
+
+    import duckdb
+    import pandas as pd
+
+    rows = 0
+    con = duckdb.connect(args["db"])
+    for number, table in enumerate(args["tables"]):
+        skip = table["header_row"] - 1
+        if table["kind"] == "csv":
+            frame = pd.read_csv(table["file"], skiprows=skip)
+        elif table["kind"] == "zip":
+            with zipfile.ZipFile(table["file"]) as archive, archive.open(table["member"]) as handle:
+                frame = pd.read_csv(handle, skiprows=skip)
+        else:
+            frame = pd.read_excel(table["file"], sheet_name=table["sheet"], skiprows=skip)
+        con.register("frame", frame)
+        con.execute(f"create table table_{number} as select * from frame")
+        con.unregister("frame")
+        rows += len(frame)
+        del frame
+    con.execute("checkpoint")
+    con.close()
+    return {"seconds": time.monotonic() - started, "rows": rows}
+
+
+def _child_dbt(args: dict[str, Any]) -> dict[str, Any]:
+    from hsinsight.config import Settings
+    from hsinsight.transform import build, dbt_dirs
+
+    started = time.monotonic()
+    build(Path(args["db"]), Settings.from_env())
+    seconds = time.monotonic() - started
+    target, _ = dbt_dirs(Path(args["db"]))
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    nodes = sorted(
+        ({"node": r["unique_id"], "seconds": r["execution_time"], "status": r["status"]} for r in results),
+        key=lambda n: -n["seconds"],
+    )
+    return {
+        "seconds": seconds,
+        "nodes": len(nodes),
+        "node_seconds": sum(n["seconds"] for n in nodes),
+        "slowest": nodes[:SLOWEST_NODES],
+    }
+
+
+def _child_checks(args: dict[str, Any]) -> dict[str, Any]:
+    from hsinsight.checks import run_checks
+    from hsinsight.config import Settings
+
+    started = time.monotonic()
+    summary = run_checks(Path(args["db"]), Settings.from_env())
+    return {
+        "seconds": time.monotonic() - started,
+        "checks": len(summary["checks"]),
+        "failures": summary["failures"],
+        "warnings": summary["warnings"],
+    }
+
+
+def _child_dashboard(args: dict[str, Any]) -> dict[str, Any]:
+    """Run every page under Streamlit's AppTest to record the queries it makes (cache
+    cleared first), then time those queries again and again as ``queries.read`` runs
+    them, uncached: the worst case, a page's first view after a publish."""
+    dashboards = PROJECT_ROOT / "dashboards"
+    sys.path.insert(0, str(dashboards))
+    os.environ["HSINSIGHT_WAREHOUSE"] = args["warehouse"]
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import queries
+
+    started = time.monotonic()
+    original = queries.read
+    recorded: list[tuple[Any, str, list]] = []
+
+    def recording(version, sql, params=()):
+        recorded.append((version, sql, list(params)))
+        return original(version, sql, params)
+
+    queries.read = recording
+    app = dashboards / "app.py"
+    pages = {}
+    for page in sorted((dashboards / "pages").glob("*.py")):
+        relative = page.relative_to(dashboards).as_posix()
+        errors: list[str] = []
+        at = AppTest.from_file(str(app), default_timeout=300)
+        at.query_params["force"] = DASHBOARD_FORCE
+        try:
+            at.run()
+            at.switch_page(relative)
+            st.cache_data.clear()
+            recorded.clear()
+            at.run()
+            errors = [str(e.value) for e in at.exception]
+        except Exception as exc:  # a page mid-edit: report it, time what it ran
+            errors = [f"{type(exc).__name__}: {exc}"]
+        calls = list(recorded)
+        samples, per_query = [], [[] for _ in calls]
+        for _ in range(args["runs"]):
+            total = 0.0
+            for i, (version, sql, params) in enumerate(calls):
+                began = time.perf_counter()
+                original(version, sql, params)
+                took = time.perf_counter() - began
+                per_query[i].append(took)
+                total += took
+            samples.append(total)
+        slowest = max(range(len(calls)), key=lambda i: statistics.median(per_query[i]), default=None)
+        pages[relative] = {
+            "queries": len(calls),
+            "samples_ms": [round(s * 1000, 2) for s in samples],
+            "slowest_query": None
+            if slowest is None
+            else {
+                "sql": " ".join(calls[slowest][1].split())[:160],
+                "median_ms": round(statistics.median(per_query[slowest]) * 1000, 2),
+            },
+            "errors": errors,
+        }
+    return {"seconds": time.monotonic() - started, "pages": pages}
+
+
+CHILD_STEPS = {
+    "ingest": _child_ingest,
+    "pandas": _child_pandas,
+    "dbt": _child_dbt,
+    "checks": _child_checks,
+    "dashboard": _child_dashboard,
+}
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "median": statistics.median(ordered),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "p95": ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)],
+        "runs": len(ordered),
+    }
+
+
+def _measure(runs: int, once) -> list[Measurement]:
+    return [once(i) for i in range(runs)]
+
+
+# --------------------------------------------------------------------------- the data
+
+
+@dataclass
+class SourceGroup:
+    """The files of one source (or of every source) and how pandas would read them."""
+
+    name: str
+    files: list[Path]
+    tables: list[dict[str, Any]]
+
+
+def source_groups(data: Path, work: Path) -> list[SourceGroup]:
+    """The data files grouped by the source(s) their tables belong to, as ingest recognises them."""
+    from hsinsight.ingest import discover, tables_in
+
+    files, _ = discover(data)
+    (work / "recognise").mkdir(parents=True, exist_ok=True)
+    groups: dict[str, SourceGroup] = {}
+    every = SourceGroup("all sources", [], [])
+    for path in files:
+        tables = tables_in(path, work / "recognise")
+        name = " + ".join(dict.fromkeys(t.layout.source for t in tables))
+        group = groups.setdefault(name, SourceGroup(name, [], []))
+        group.files.append(path)
+        for table in tables:
+            kind = path.suffix.lower().lstrip(".")
+            entry = {
+                "file": str(path),
+                "kind": "csv" if kind == "csv" else kind,
+                "header_row": table.header_row,
+            }
+            if kind == "zip":
+                entry["member"] = table.sheet
+            elif kind in ("xlsx", "ods"):
+                entry["sheet"] = table.sheet
+            group.tables.append(entry)
+        every.files.append(path)
+        every.tables.extend(group.tables[-len(tables) :])
+    shutil.rmtree(work / "recognise", ignore_errors=True)
+    return [*sorted(groups.values(), key=lambda g: -sum(p.stat().st_size for p in g.files)), every]
+
+
+def _linked_folder(folder: Path, files: Sequence[Path]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        (folder / path.name).symlink_to(path.resolve())
+    return folder
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def machine() -> dict[str, Any]:
+    import duckdb
+    import pandas as pd
+
+    memory_kb = 0
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "pyarrow": version("pyarrow"),
+        "dbt": version("dbt-core"),
+        "great_expectations": version("great_expectations"),
+        "streamlit": version("streamlit"),
+        "platform": platform.platform(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data", default=str(PROJECT_ROOT / "data" / "national"), help="national data folder"
+    )
+    parser.add_argument(
+        "--out", default=str(PROJECT_ROOT / "bench" / "results"), help="where to write results"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs of each heavy step (default 3)")
+    parser.add_argument("--query-runs", type=int, default=30, help="runs of each page's queries (default 30)")
+    parser.add_argument("--only", default=",".join(STEPS), help="comma-separated steps to run")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--child", nargs=2, metavar=("STEP", "ARGS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child_main(args.child[0], json.loads(args.child[1]))
+        return 0
+
+    steps = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown steps {sorted(unknown)}; choose from {', '.join(STEPS)}")
+    data = Path(args.data).resolve()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "load_average_at_start": os.getloadavg(),
+        "machine": machine(),
+        "runs": args.runs,
+        "query_runs": args.query_runs,
+        "targets": {
+            "pipeline_seconds": PIPELINE_TARGET_SECONDS,
+            "ingest_speed_ratio": INGEST_SPEED_TARGET,
+            "ingest_memory_ratio": INGEST_MEMORY_TARGET,
+            "page_p95_ms": PAGE_P95_TARGET_MS,
+        },
+    }
+    from hsinsight.sample.national import is_complete, write_national
+
+    if not is_complete(data):
+        print(f"writing the national-scale data set to {data} ...", flush=True)
+        began = time.monotonic()
+        write_national(data)
+        results["generate_seconds"] = round(time.monotonic() - began, 1)
+    results["data"] = {
+        "folder": str(data),
+        "files": len([p for p in data.iterdir() if p.is_file()]),
+        "bytes": sum(p.stat().st_size for p in data.iterdir() if p.is_file()),
+    }
+
+    work = Path(tempfile.mkdtemp(prefix="hsinsight-bench-"))
+    log = out / "latest.log"
+    log.write_text(f"hsinsight benchmarks {results['started']}\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        "HSINSIGHT_QUARANTINE_DIR": str(work / "quarantine"),
+        "HSINSIGHT_QUALITY_DIR": str(work / "quality"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("HSINSIGHT_WAREHOUSE", None)
+    try:
+        run_steps(steps, args, data, work, env, log, results)
+    finally:
+        results["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+        results["load_average_at_end"] = os.getloadavg()
+        (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        (out / "latest.md").write_text(markdown(results), encoding="utf-8")
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(markdown(results))
+    print(f"written {out / 'latest.md'} and {out / 'latest.json'} (log: {log})")
+    return 0
+
+
+def run_steps(steps, args, data: Path, work: Path, env, log: Path, results: dict[str, Any]) -> None:
+    from hsinsight.publish import new_build_path
+
+    ingested: Path | None = None
+    if "ingest" in steps or "pandas" in steps:
+        groups = source_groups(data, work)
+        results["ingest"] = []
+        for g, group in enumerate(groups):
+            print(f"ingest: {group.name} ({len(group.files)} files)", flush=True)
+            entry: dict[str, Any] = {
+                "source": group.name,
+                "files": len(group.files),
+                "tables": len(group.tables),
+            }
+            if "ingest" in steps:
+
+                def ingest_once(i: int, g=g, group=group) -> Measurement:
+                    folder = _linked_folder(work / f"ingest-{g}-{i}" / "raw", group.files)
+                    db = folder.parent / "hsinsight.duckdb"
+                    measured = run_child("ingest", {"raw": str(folder), "db": str(db)}, env, log)
+                    if i < args.runs - 1 or group.name != "all sources":
+                        shutil.rmtree(folder.parent, ignore_errors=True)
+                    return measured
+
+                entry["hsinsight"] = _record(_measure(args.runs, ingest_once))
+                if group.name == "all sources":
+                    ingested = work / f"ingest-{g}-{args.runs - 1}" / "hsinsight.duckdb"
+            if "pandas" in steps:
+
+                def pandas_once(i: int, g=g, group=group) -> Measurement:
+                    db = work / f"pandas-{g}-{i}.duckdb"
+                    measured = run_child("pandas", {"tables": group.tables, "db": str(db)}, env, log)
+                    db.unlink(missing_ok=True)
+                    return measured
+
+                entry["pandas"] = _record(_measure(args.runs, pandas_once))
+            if "hsinsight" in entry and "pandas" in entry:
+                ours, theirs = entry["hsinsight"], entry["pandas"]
+                entry["speed_ratio"] = theirs["seconds"]["median"] / ours["seconds"]["median"]
+                entry["memory_ratio"] = ours["peak_mb"]["median"] / theirs["peak_mb"]["median"]
+            results["ingest"].append(entry)
+
+    built: Path | None = None
+    if "dbt" in steps or "checks" in steps:
+        if ingested is None or not ingested.is_file():
+            print("ingest: every source once, for dbt", flush=True)
+            folder = data
+            ingested = work / "ingested" / "hsinsight.duckdb"
+            ingested.parent.mkdir(parents=True)
+            run_child("ingest", {"raw": str(folder), "db": str(ingested)}, env, log)
+
+    if "dbt" in steps:
+        print("dbt build", flush=True)
+        try:
+
+            def dbt_once(i: int) -> Measurement:
+                nonlocal built
+                build_db = new_build_path(work / "dbt" / "hsinsight.duckdb")
+                shutil.copy(ingested, build_db)
+                measured = run_child("dbt", {"db": str(build_db)}, env, log)
+                if built is not None:
+                    shutil.rmtree(built.parent, ignore_errors=True)
+                built = build_db
+                return measured
+
+            measurements = _measure(args.runs, dbt_once)
+            results["dbt"] = _record(measurements)
+            last = measurements[-1].result
+            results["dbt"].update(
+                nodes=last["nodes"], node_seconds=last["node_seconds"], slowest=last["slowest"]
+            )
+        except StepFailed as exc:
+            results["dbt"] = {"error": str(exc)}
+
+    if "checks" in steps:
+        print("Great Expectations checks", flush=True)
+        if built is None:
+            results["checks"] = {"error": "needs a dbt build of the national data (run the dbt step)"}
+        else:
+            try:
+                measurements = _measure(
+                    args.runs, lambda i: run_child("checks", {"db": str(built)}, env, log)
+                )
+                results["checks"] = _record(measurements)
+                results["checks"].update(
+                    {k: measurements[-1].result[k] for k in ("checks", "failures", "warnings")}
+                )
+            except StepFailed as exc:
+                results["checks"] = {"error": str(exc)}
+
+    warehouse = work / "published" / "hsinsight.duckdb"
+    if "pipeline" in steps:
+        print("whole pipeline: hsinsight run --fresh", flush=True)
+        command = [
+            str(Path(sys.executable).parent / "hsinsight"),
+            "run",
+            "--fresh",
+            "--raw",
+            str(data),
+            "--warehouse",
+            str(warehouse),
+        ]
+        try:
+            results["pipeline"] = _record(_measure(args.runs, lambda i: run_command(command, env, log)))
+        except StepFailed as exc:
+            results["pipeline"] = {"error": str(exc)}
+
+    if "dashboard" in steps:
+        print("dashboard queries", flush=True)
+        source = warehouse if warehouse.is_file() else None
+        if source is None and built is not None:
+            source = built.parent / "published" / "hsinsight.duckdb"
+            source.parent.mkdir(exist_ok=True)
+            shutil.copy(built, source)
+        if source is None:
+            results["dashboard"] = {"error": "needs a published warehouse (run the pipeline or dbt step)"}
+        else:
+            try:
+                measured = run_child(
+                    "dashboard", {"warehouse": str(source), "runs": args.query_runs}, env, log
+                )
+                results["dashboard"] = {
+                    page: {**info, "ms": summary(info["samples_ms"])}
+                    for page, info in measured.result["pages"].items()
+                }
+            except StepFailed as exc:
+                results["dashboard"] = {"error": str(exc)}
+
+
+def _record(measurements: list[Measurement]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "seconds": summary([m.seconds for m in measurements]),
+        "peak_mb": summary([m.peak_mb for m in measurements]),
+    }
+    rows = measurements[-1].result.get("rows")
+    if rows is not None:
+        record["rows"] = rows
+        record["rows_per_second"] = rows / record["seconds"]["median"]
+    return record
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def _s(stats: dict[str, float]) -> str:
+    return f"{stats['median']:.2f} s ({stats['min']:.2f}–{stats['max']:.2f})"
+
+
+def _mb(stats: dict[str, float]) -> str:
+    return f"{stats['median']:,.0f} MB"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Measured {results['started'][:10]} on {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
+        f"Python {m['python']}, DuckDB {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}, "
+        f"dbt-core {m['dbt']}, Great Expectations {m['great_expectations']}. "
+        f"Data: `hsinsight sample --scale national` ({results['data']['bytes'] / 1e9:.2f} GB in "
+        f"{results['data']['files']} files). Median of {results['runs']} runs, (min–max); peak memory is the "
+        "peak resident set of the process (with its children). Load average (1 min) "
+        f"{results['load_average_at_start'][0]:.2f} at the start"
+        + (
+            f", {results['load_average_at_end'][0]:.2f} at the end."
+            if "load_average_at_end" in results
+            else "."
+        ),
+        "",
+    ]
+    if "ingest" in results:
+        lines += [
+            "| ingest | rows | hsinsight | rows/s | peak memory | pandas way | rows/s | peak memory "
+            "| speed × | memory share | target (≥3×, ≤⅓) |",
+            "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for entry in results["ingest"]:
+            ours, theirs = entry.get("hsinsight"), entry.get("pandas")
+            cells = [f"{entry['source']} ({entry['files']} file{'s' if entry['files'] > 1 else ''})"]
+            cells.append(f"{(ours or theirs or {}).get('rows', 0):,}")
+            for side in (ours, theirs):
+                if side:
+                    cells += [_s(side["seconds"]), f"{side['rows_per_second']:,.0f}", _mb(side["peak_mb"])]
+                else:
+                    cells += ["–", "–", "–"]
+            if "speed_ratio" in entry:
+                ok = (
+                    entry["speed_ratio"] >= INGEST_SPEED_TARGET
+                    and entry["memory_ratio"] <= INGEST_MEMORY_TARGET
+                )
+                cells += [f"{entry['speed_ratio']:.2f}", f"{entry['memory_ratio']:.2f}", _met(ok)]
+            else:
+                cells += ["–", "–", "–"]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    steps = [
+        ("dbt", "`dbt build` (whole project)", None),
+        ("checks", "Great Expectations checks", None),
+        ("pipeline", "whole pipeline, `hsinsight run --fresh` (ingest → publish)", PIPELINE_TARGET_SECONDS),
+    ]
+    if any(key in results for key, _, _ in steps):
+        lines += ["| step | time | peak memory | target |", "| --- | --- | ---: | --- |"]
+        for key, label, target in steps:
+            if key not in results:
+                continue
+            entry = results[key]
+            if "error" in entry:
+                lines.append(f"| {label} | failed: {entry['error']} | | |")
+                continue
+            extra = ""
+            if key == "dbt":
+                extra = f" — {entry['nodes']} nodes"
+            if key == "checks":
+                extra = f" — {entry['checks']} checks, {entry['warnings']} warning(s)"
+            verdict = (
+                f"< {target:.0f} s: {_met(entry['seconds']['median'] < target)}" if target is not None else ""
+            )
+            lines.append(f"| {label}{extra} | {_s(entry['seconds'])} | {_mb(entry['peak_mb'])} | {verdict} |")
+        lines.append("")
+    if "dashboard" in results:
+        board = results["dashboard"]
+        lines += [
+            f"| dashboard page (queries, uncached, {results['query_runs']} runs) | queries | median | p95 "
+            "| target (p95 < 200 ms) | slowest query |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+        ]
+        if "error" in board:
+            lines.append(f"| failed: {board['error']} | | | | | |")
+        else:
+            for page, info in board.items():
+                slowest = info["slowest_query"]
+                note = f"{slowest['median_ms']:.1f} ms: `{slowest['sql'][:70]}…`" if slowest else ""
+                if info["errors"]:
+                    note += f" (page raised: {info['errors'][0][:80]})"
+                lines.append(
+                    f"| `{page}` | {info['queries']} | {info['ms']['median']:.1f} ms | {info['ms']['p95']:.1f} ms "
+                    f"| {_met(info['ms']['p95'] < PAGE_P95_TARGET_MS)} | {note} |"
+                )
+        lines.append("")
+    if "dbt" in results and "slowest" in results["dbt"]:
+        lines += [
+            f"Slowest dbt nodes (last run; {results['dbt']['node_seconds']:.1f} s of node time in all):",
+            "",
+            "| node | seconds |",
+            "| --- | ---: |",
+            *[f"| `{n['node']}` | {n['seconds']:.2f} |" for n in results["dbt"]["slowest"]],
+            "",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
