@@ -74,10 +74,7 @@ court_years as (
 periods as (
     select distinct
         period_end,
-        case
-            when extract(month from period_end) = 12 then extract(year from period_end)
-            else extract(year from period_end) - 1
-        end as court_calendar_year
+        {{ court_calendar_year('period_end') }} as court_calendar_year
     from recorded
 ),
 

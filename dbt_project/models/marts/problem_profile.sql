@@ -161,13 +161,7 @@ final as (
         cast(peer_groups.peer_group_name as varchar) as peer_group_name,
         cast(population.population as bigint) as population,
         cast(population.population_mid_year as integer) as population_mid_year,
-        cast(
-            case
-                when extract(month from force_periods.period_end) = 12
-                    then extract(year from force_periods.period_end)
-                else extract(year from force_periods.period_end) - 1
-            end as integer
-        ) as court_calendar_year,
+        {{ court_calendar_year('force_periods.period_end') }} as court_calendar_year,
         {%- for measure, kind in measures %}
         {%- set type = 'bigint' if kind == 'count' else 'double' %}
         cast(pivoted.{{ measure }} as {{ type }}) as {{ measure }},
