@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint sample bench docs clean chromium constraints
+.PHONY: setup run airflow test test-fast lint sample bench docs clean chromium constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ chromium:
 run: setup
 	$(BIN)/hsinsight run --orchestrator airflow
 	$(BIN)/hsinsight dashboard
+
+## airflow: Airflow on this machine (standalone, SQLite, 127.0.0.1:8080) with the DAGs loaded; prints the URL and login
+airflow: setup
+	$(BIN)/hsinsight airflow
 
 ## test: the whole test suite
 test: setup chromium lint

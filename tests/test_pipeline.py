@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from conftest import isolated_settings
-from hsinsight import pipeline
+from hsinsight import pipeline, runs
 from hsinsight.errors import InputFileError, QualityCheckFailed
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +110,10 @@ def test_bad_file_stops_the_run_and_leaves_the_warehouse(tmp_path, published):
     assert (caught.value.row, caught.value.column) == (102, "Number of Offences")
     assert fingerprint(warehouse) == before
     assert not [p for p in warehouse.parent.iterdir() if p.name.startswith(".build-")]
+    # The run log says the run failed, and why.
+    run = runs.read_runs(warehouse)[0]
+    assert (run["outcome"], run["published"], run["checks_run"]) == ("failed", False, None)
+    assert "InputFileError" in run["message"] and "row 102" in run["message"]
 
 
 def test_failing_expectation_blocks_publishing(tmp_path, published, monkeypatch):
@@ -134,6 +138,58 @@ def test_failing_expectation_blocks_publishing(tmp_path, published, monkeypatch)
     assert "coverage" in str(caught.value)
     assert fingerprint(warehouse) == before
     assert query(warehouse, "select count(*) from marts.recorded_crime_12m")[0][0] > 0
+    # The run log records the blocked run, every check's result and the failed check's
+    # findings, which name the periods Kent is missing from.
+    run = runs.read_runs(warehouse)[0]
+    assert (run["outcome"], run["published"]) == ("blocked", False)
+    assert run["checks_failed"] >= 1 and "coverage" in run["message"]
+    assert run["checks_run"] == run["checks_passed"] + run["checks_warned"] + run["checks_failed"]
+    findings = query(
+        runs.history_path(warehouse),
+        "select period, detail from check_findings where run_id = ? and check_name like '%coverage%'",
+        [run["run_id"]],
+    )
+    assert findings and all(period for period, _ in findings)
+    kent = query(warehouse, "select area_code from reference.forces where area_name = 'Kent'")[0][0]
+    assert any(kent in (detail or "") for _, detail in findings)
+
+
+def test_warning_publishes_and_is_recorded_with_the_force_and_period(tmp_path, published, monkeypatch):
+    """One force's stalking count in one quarter is ten times what it was: a
+    recording change, which the quarter-on-quarter check reports as a warning. The
+    warehouse is published all the same, and the run log names the force and quarter."""
+    monkeypatch.setenv("HSINSIGHT_RECONCILIATION_SEVERITY", "warn")
+    warehouse, cfg = published
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    preamble, header, rows = sample_rows()
+    force, code = header.index("Force Name"), header.index("Offence Code")
+    year, quarter = header.index("Financial Year"), header.index("Financial Quarter")
+    count = header.index("Number of Offences")
+    target = next(
+        r
+        for r in rows
+        if r[force] == "Cumbria" and r[code] == "8Q" and r[year] == "2022/23" and r[quarter] == "3"
+    )
+    target[count] = str(int(target[count]) * 10)
+    with open(raw / SAMPLE_FILE, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(preamble)
+        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+
+    result = pipeline.run(raw, warehouse, cfg)
+
+    assert result.checks["failures"] == 0 and result.checks["warnings"] >= 1
+    run = runs.read_runs(warehouse)[0]
+    assert (run["outcome"], run["published"]) == ("published", True)
+    assert run["checks_warned"] == result.checks["warnings"]
+    cumbria = query(warehouse, "select area_code from reference.forces where area_name = 'Cumbria'")[0][0]
+    findings = query(
+        runs.history_path(warehouse),
+        "select area_code, area_name, period, severity from check_findings "
+        "where run_id = ? and check_name like '%quarter_on_quarter%'",
+        [run["run_id"]],
+    )
+    assert (cumbria, "Cumbria", "2022-12-31", "warning") in findings, findings
 
 
 def test_every_source_reaches_staging(sample_warehouse):

@@ -1,21 +1,22 @@
-"""Run the ``hsinsight_pipeline`` DAG locally with ``airflow dags test``.
+"""Run hsinsight's Airflow DAGs locally, the way the scheduler would, and check the outcome.
 
-``run_dag`` prepares a self-contained Airflow home (``<project>/.airflow`` unless
+``run_pipeline`` prepares a self-contained Airflow home (``<project>/.airflow`` unless
 ``AIRFLOW_HOME`` is set) with a SQLite metadata database, migrates that database
-only when the installed Airflow version changed, runs the DAG once in a subprocess
-while streaming its output, and then reads the run's real final state from the
-metadata database. It raises :class:`AirflowRunError` unless the DAG run and every
-task that decides it succeeded.
+only when the installed Airflow version changed, writes the dbt manifest the
+transform DAG is rendered from, and runs :mod:`hsinsight.airflow_driver` in a
+subprocess while streaming its output: every ingest DAG once, then the transform DAG
+if they updated a raw asset. It then reads every run's real final state, and every
+task's, from the metadata database, and raises :class:`AirflowRunError` unless all of
+them succeeded.
 
-Why the database and not only the exit code: in Airflow 3.3 ``airflow dags test``
-exits 1 when the run ends ``failed`` or the DAG cannot be loaded, but exits 0 for any
-other end state, and the exit code never says which task failed. The metadata
-database records what actually happened to the run and to every task.
+Why the database and not only an exit code: a DAG run that ends ``failed`` does not
+say which task failed or why. The metadata database records what actually happened
+to the run and to every task.
 
-The error a failed task raised is recorded by :func:`record_failure`, the DAG's
+The error a failed task raised is recorded by :func:`record_failure`, the DAGs'
 ``on_failure_callback``: when the environment variable ``HSINSIGHT_AIRFLOW_FAILURES``
-names a file, the callback appends one JSON line per failed task (task id, error
-type, error text, and for a rejected raw file its file, row and column). The
+names a file, the callback appends one JSON line per failed task (DAG and task id,
+error type, error text, and for a rejected raw file its file, row and column). The
 runner reads those lines to say which task failed and why.
 
 Nothing here imports Airflow: the DAG file imports :func:`record_failure` at parse
@@ -45,16 +46,29 @@ from hsinsight.streaming import run_streaming
 
 log = logging.getLogger(__name__)
 
-DAG_ID = "hsinsight_pipeline"
+INGEST_DAG_PREFIX = "hsinsight_ingest_"
+TRANSFORM_DAG_ID = "hsinsight_transform"
 FAILURES_ENV = "HSINSIGHT_AIRFLOW_FAILURES"
 MIGRATION_STAMP = ".hsinsight-db-migrated"
 LAST_RUN_LOG = "hsinsight-last-run.log"
 LOCK_FILE = ".hsinsight.lock"
 
 #: The DAG's tasks in pipeline order (used to list task states readably).
-TASK_ORDER = ("start_build", "ingest", "dbt_build", "quality_checks", "publish", "cleanup")
+TASK_ORDER = (
+    "fetch",
+    "ingest",
+    "start_build",
+    "assemble",
+    "seeds",
+    "dbt",  # the dbt.<model> tasks sort here
+    "cross_node_tests",
+    "quality_checks",
+    "publish",
+    "record_run",
+    "cleanup",
+)
 # Teardown tasks do not decide a run's state in Airflow; they are reported, not required.
-TEARDOWN_TASKS = frozenset({"cleanup"})
+TEARDOWN_TASKS = frozenset({"record_run", "cleanup"})
 
 # Settings field -> the environment variable Settings.from_env() reads it from.
 _SETTINGS_ENV = {
@@ -135,6 +149,8 @@ def airflow_environment(cfg: Settings, warehouse: Path | None = None) -> Airflow
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{database}",
             "PYTHONUNBUFFERED": "1",
+            # cosmos keeps dbt's partial parse here between the transform DAG's tasks.
+            "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
             # `airflow standalone` and friends start further `airflow` commands by name.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         }
@@ -202,27 +218,18 @@ def _query(database: Path, sql: str, params: tuple = ()) -> list[tuple]:
         con.close()
 
 
-def _last_run_key(database: Path) -> int:
-    rows = _query(database, "select coalesce(max(id), 0) from dag_run where dag_id = ?", (DAG_ID,))
-    return int(rows[0][0])
-
-
-def _runs_after(database: Path, key: int) -> list[tuple[int, str, str]]:
-    return _query(
-        database,
-        "select id, run_id, state from dag_run where dag_id = ? and id > ? order by id",
-        (DAG_ID, key),
-    )
-
-
-def _task_states(database: Path, run_id: str) -> dict[str, str]:
+def _task_states(database: Path, dag_id: str, run_id: str) -> dict[str, str]:
     rows = _query(
         database,
         "select task_id, coalesce(state, 'none') from task_instance where dag_id = ? and run_id = ?",
-        (DAG_ID, run_id),
+        (dag_id, run_id),
     )
     order = {task: i for i, task in enumerate(TASK_ORDER)}
-    return dict(sorted(rows, key=lambda row: (order.get(row[0], len(order)), row[0])))
+
+    def position(task_id: str) -> int:
+        return order.get(task_id.split(".", 1)[0], len(order))
+
+    return dict(sorted(rows, key=lambda row: (position(row[0]), row[0])))
 
 
 def record_failure(context: Any) -> None:
@@ -234,8 +241,13 @@ def record_failure(context: Any) -> None:
     if not target:
         return
     error = context.get("exception")
+    # A task that refuses to be retried raises AirflowFailException from the real error.
+    cause = getattr(error, "__cause__", None)
+    if isinstance(cause, HsinsightError):
+        error = cause
     ti = context.get("ti") or context.get("task_instance")
     entry: dict[str, Any] = {
+        "dag_id": getattr(ti, "dag_id", None),
         "task_id": getattr(ti, "task_id", None),
         "try_number": getattr(ti, "try_number", None),
         "error_type": type(error).__name__ if error is not None else None,
@@ -281,76 +293,270 @@ def _stream(
 def _describe(failures: list[dict]) -> str:
     parts = []
     for failure in failures:
-        parts.append(
-            f"task {failure.get('task_id')!r} failed: {failure.get('error_type')}: {failure.get('error')}"
+        where = (
+            f"{failure.get('dag_id')}.{failure.get('task_id')}"
+            if failure.get("dag_id")
+            else failure.get("task_id")
         )
+        parts.append(f"task {where!r} failed: {failure.get('error_type')}: {failure.get('error')}")
     return "\n".join(parts)
 
 
-def run_dag(
+@dataclass
+class DagRunResult:
+    """One DAG run: its id, final state and every task's final state."""
+
+    dag_id: str
+    run_id: str
+    state: str
+    task_states: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        deciding = {t: s for t, s in self.task_states.items() if t not in TEARDOWN_TASKS}
+        return self.state == "success" and all(s in ("success", "skipped") for s in deciding.values())
+
+    def summary(self) -> str:
+        return ", ".join(f"{task} {state}" for task, state in self.task_states.items())
+
+
+@dataclass
+class PipelineRun:
+    """What one round of the DAGs did: each ingest DAG run, the raw asset events they
+    produced (with what each loaded) and the transform DAG run, if it was triggered."""
+
+    ingest: list[DagRunResult]
+    events: list[dict]
+    transform: DagRunResult | None
+
+    @property
+    def published(self) -> bool:
+        return self.transform is not None and self.transform.succeeded
+
+
+def run_pipeline(
     raw_dir: Path,
     warehouse: Path,
     cfg: Settings,
     *,
     output: IO[str] | None = sys.stdout,
     fresh: bool = False,
-) -> tuple[str, dict[str, str]]:
-    """Run ``hsinsight_pipeline`` once with ``airflow dags test`` and check that it succeeded.
+) -> PipelineRun:
+    """Run every ingest DAG once on ``raw_dir`` and, if any loaded something new, the
+    transform DAG, the way the scheduler would on their asset events (see
+    :mod:`hsinsight.airflow_driver`).
 
     ``output`` receives Airflow's output as it is produced (``None`` to keep quiet; it is
     always saved to ``<AIRFLOW_HOME>/hsinsight-last-run.log``). Raises
-    :class:`AirflowRunError` naming the failed task and its error unless the run succeeded;
-    the published warehouse is then exactly as it was before. Returns the run id and the
-    final state of every task.
+    :class:`AirflowRunError` naming each failed task and its error unless every DAG run
+    succeeded; the published warehouse is then exactly as it was, unless the transform
+    DAG published the other sources' new data.
     """
+    from hsinsight import transform
+
     raw_dir, warehouse = Path(raw_dir).resolve(), Path(warehouse).resolve()
     airflow_env = airflow_environment(cfg, warehouse)
+    # The transform DAG renders its dbt tasks from the project's manifest.
+    transform.ensure_manifest(cfg)
     with _locked(airflow_env.home):
         ensure_database(airflow_env, output=output)
         failures_file = airflow_env.home / f"failures-{uuid.uuid4().hex}.jsonl"
         log_file = airflow_env.home / LAST_RUN_LOG
         env = dict(airflow_env.env, **{FAILURES_ENV: str(failures_file)})
         conf = json.dumps({"raw_dir": str(raw_dir), "warehouse": str(warehouse), "fresh": fresh})
-        command = [str(airflow_env.airflow), "dags", "test", DAG_ID, "--conf", conf]
-        before = _last_run_key(airflow_env.database)
+        command = [sys.executable, "-m", "hsinsight.airflow_driver", conf]
         try:
             returncode, tail = _stream(command, env, airflow_env.home, log_file, output)
             failures = _read_failures(failures_file)
         finally:
             failures_file.unlink(missing_ok=True)
-        return _check_outcome(airflow_env.database, before, returncode, tail, failures, log_file)
+        return _check_outcome(airflow_env.database, returncode, tail, failures, log_file)
+
+
+def _result_line(log_file: Path) -> dict | None:
+    from hsinsight.airflow_driver import RESULT_PREFIX
+
+    if not log_file.exists():
+        return None
+    for line in reversed(log_file.read_text(encoding="utf-8", errors="replace").splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    return None
 
 
 def _check_outcome(
-    database: Path, before: int, returncode: int, tail: list[str], failures: list[dict], log_file: Path
-) -> tuple[str, dict[str, str]]:
-    runs = _runs_after(database, before)
-    if not runs:
+    database: Path, returncode: int, tail: list[str], failures: list[dict], log_file: Path
+) -> PipelineRun:
+    result = _result_line(log_file)
+    if returncode != 0 or result is None:
         raise AirflowRunError(
-            f"airflow dags test {DAG_ID} did not create a DAG run (exit code {returncode}); "
-            f"last output:\n" + "\n".join(tail[-15:]) + f"\nfull output: {log_file}",
+            f"the Airflow DAGs could not be run (exit code {returncode}); last output:\n"
+            + "\n".join(tail[-15:])
+            + f"\nfull output: {log_file}",
             failures=failures,
             log_file=log_file,
         )
-    _, run_id, state = runs[-1]
-    states = _task_states(database, run_id)
-    deciding = {task: s for task, s in states.items() if task not in TEARDOWN_TASKS}
-    summary = ", ".join(f"{task}={s}" for task, s in states.items())
-    if state == "success" and returncode == 0 and deciding and all(s == "success" for s in deciding.values()):
-        for task in TEARDOWN_TASKS & states.keys():
-            if states[task] != "success":
-                log.warning("DAG run %s succeeded but teardown task %s ended %s", run_id, task, states[task])
-        return run_id, states
-    failed = [task for task, s in deciding.items() if s == "failed"]
-    detail = _describe([f for f in failures if f.get("task_id") not in TEARDOWN_TASKS]) or (
-        f"failed task(s): {', '.join(failed) or 'none recorded'}; last output:\n" + "\n".join(tail[-15:])
+
+    def read(run: dict) -> DagRunResult:
+        return DagRunResult(
+            dag_id=run["dag_id"],
+            run_id=run["run_id"],
+            state=str(run["state"]).removeprefix("DagRunState.").lower(),
+            task_states=_task_states(database, run["dag_id"], run["run_id"]),
+        )
+
+    outcome = PipelineRun(
+        ingest=[read(run) for run in result["ingest"]],
+        events=result["events"],
+        transform=read(result["transform"]) if result.get("transform") else None,
     )
-    raise AirflowRunError(
-        f"{detail}\nAirflow DAG run {run_id} ended {state} (exit code {returncode}); "
-        f"task states: {summary}\nfull output: {log_file}",
-        run_id=run_id,
-        state=state,
-        task_states=states,
+    failed = [run for run in [*outcome.ingest, outcome.transform] if run is not None and not run.succeeded]
+    if not failed:
+        return outcome
+    deciding = [f for f in failures if f.get("task_id") not in TEARDOWN_TASKS]
+    detail = _describe(deciding) or "failed task(s): " + "; ".join(
+        f"{run.dag_id}: {', '.join(t for t, s in run.task_states.items() if s == 'failed') or 'none recorded'}"
+        for run in failed
+    )
+    states = "\n".join(f"  {run.dag_id} ({run.run_id}) ended {run.state}: {run.summary()}" for run in failed)
+    published = (
+        "the transform DAG published the other sources' new data"
+        if outcome.published
+        else "nothing was published"
+    )
+    error = AirflowRunError(
+        f"{detail}\n{published}; DAG runs that did not succeed:\n{states}\nfull output: {log_file}",
+        run_id=failed[0].run_id,
+        state=failed[0].state,
+        task_states=failed[0].task_states,
         failures=failures,
         log_file=log_file,
     )
+    error.pipeline_run = outcome
+    raise error
+
+
+# --------------------------------------------------------------------------- make airflow
+
+#: How long ``serve`` waits for the web server to answer before giving up.
+STARTUP_SECONDS = 300
+LOGIN_USER = "admin"
+
+
+def _password(home: Path) -> str | None:
+    """The generated password of the login user, once ``airflow standalone`` wrote it."""
+    generated = home / "simple_auth_manager_passwords.json.generated"
+    try:
+        return json.loads(generated.read_text(encoding="utf-8")).get(LOGIN_USER)
+    except (OSError, ValueError):
+        return None
+
+
+def _answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _group_alive(group: int) -> bool:
+    """Whether any process of the process group ``group`` is still running."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def serve(cfg: Settings, *, host: str = "127.0.0.1", port: int = 8080, output: IO[str] = sys.stdout) -> int:
+    """Run ``airflow standalone`` (scheduler, DAG processor, triggerer and web server, on
+    SQLite) with hsinsight's DAGs, print the URL and the login once it answers, and stop
+    it cleanly (SIGINT, as it expects) on Ctrl-C or SIGTERM. Returns its exit code."""
+    import signal
+    import time
+
+    from hsinsight import transform
+
+    airflow_env = airflow_environment(cfg)
+    transform.ensure_manifest(cfg)
+    ensure_database(airflow_env, output=output)
+    env = dict(
+        airflow_env.env,
+        AIRFLOW__API__HOST=host,
+        AIRFLOW__API__PORT=str(port),
+        # The workers report to the web server's execution API, wherever it listens.
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://{host}:{port}/execution/",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{LOGIN_USER}:admin",
+        # New DAGs start paused: nothing is fetched from a publisher until you switch a DAG on.
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+    )
+    log_file = airflow_env.home / "standalone.log"
+    url = f"http://{host}:{port}"
+    with open(log_file, "w", encoding="utf-8") as saved:
+        process = subprocess.Popen(
+            [str(airflow_env.airflow), "standalone"],
+            env=env,
+            cwd=airflow_env.home,
+            stdout=saved,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def stop(*_: object) -> None:
+            # SIGINT to standalone itself, which stops its components; then whatever of
+            # them is left (the scheduler's workers) is terminated, and killed at last.
+            for target, sig, grace in (
+                (process.pid, signal.SIGINT, 30),
+                (-process.pid, signal.SIGTERM, 15),
+                (-process.pid, signal.SIGKILL, 5),
+            ):
+                try:
+                    os.kill(target, sig)
+                except ProcessLookupError:
+                    pass
+                try:
+                    process.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    continue
+                if not _group_alive(process.pid):
+                    return
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            output.write(
+                f"starting Airflow (airflow standalone, SQLite) in {airflow_env.home}; log: {log_file}\n"
+            )
+            output.flush()
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while not (_answers(f"{url}/api/v2/monitor/health") and _password(airflow_env.home)):
+                if process.poll() is not None:
+                    raise AirflowRunError(
+                        f"airflow standalone stopped (exit code {process.returncode}); see {log_file}"
+                    )
+                if time.monotonic() > deadline:
+                    raise AirflowRunError(
+                        f"Airflow did not answer at {url} within {STARTUP_SECONDS} s; see {log_file}"
+                    )
+                time.sleep(1)
+            output.write(
+                f"Airflow: {url}\n"
+                f"login:   {LOGIN_USER} / {_password(airflow_env.home)}\n"
+                "DAGs:    hsinsight_ingest_<source> (one per source, paused until you switch them on) and\n"
+                "         hsinsight_transform (runs when an ingest DAG loads something new)\n"
+                "To load the bundled SYNTHETIC sample, trigger an ingest DAG with the config\n"
+                f'         {{"raw_dir": "{cfg.sample_dir}", "download": false}}\n'
+                "Ctrl-C stops Airflow.\n"
+            )
+            output.flush()
+            return process.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            stop()
+            signal.signal(signal.SIGTERM, previous)

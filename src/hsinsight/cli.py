@@ -91,19 +91,41 @@ def _run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else cfg.warehouse
     print(f"raw files: {raw}")
     if args.orchestrator == "airflow":
-        from hsinsight.airflow_runner import LAST_RUN_LOG, airflow_environment, run_dag
+        from hsinsight.airflow_runner import LAST_RUN_LOG, airflow_environment, run_pipeline
 
         log_file = airflow_environment(cfg).home / LAST_RUN_LOG
         print(
-            f"running the Airflow DAG hsinsight_pipeline (airflow dags test); its log: {log_file}", flush=True
+            "running the Airflow DAGs: every source's ingest DAG, then hsinsight_transform on the raw "
+            f"assets they updated; log: {log_file}",
+            flush=True,
         )
-        run_id, states = run_dag(
+        outcome = run_pipeline(
             raw, warehouse, cfg, output=sys.stdout if args.verbose else None, fresh=args.fresh
         )
-        print(f"DAG run {run_id}: " + ", ".join(f"{task} {state}" for task, state in states.items()))
-        from hsinsight.report import describe_warehouse
+        loaded = {event["extra"].get("source"): event["extra"] for event in outcome.events}
+        for run in outcome.ingest:
+            source = run.dag_id.removeprefix("hsinsight_ingest_")
+            if source in loaded:
+                extra = loaded[source]
+                flag = " [SYNTHETIC]" if extra.get("synthetic") else ""
+                print(
+                    f"  {run.dag_id}: loaded {extra.get('files_loaded', 0)} file(s), "
+                    f"{extra.get('rows_loaded', 0):,} rows{flag}"
+                )
+            else:
+                print(f"  {run.dag_id}: nothing new")
+        if outcome.transform is None:
+            print("no source had new data, so hsinsight_transform did not run; the warehouse is up to date")
+        else:
+            dbt_tasks = [t for t in outcome.transform.task_states if t.startswith("dbt.")]
+            print(
+                f"  hsinsight_transform {outcome.transform.run_id}: {outcome.transform.state} "
+                f"({len(dbt_tasks)} dbt model tasks)"
+            )
+        if warehouse.is_file():
+            from hsinsight.report import describe_warehouse
 
-        print(describe_warehouse(warehouse))
+            print(describe_warehouse(warehouse))
     else:
         from hsinsight import pipeline
 
@@ -168,6 +190,12 @@ def _dashboard(args: argparse.Namespace) -> int:
     os.execve(sys.executable, command, env)
 
 
+def _airflow(args: argparse.Namespace) -> int:
+    from hsinsight.airflow_runner import serve
+
+    return serve(settings(), host=args.host, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hsinsight",
@@ -216,8 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--orchestrator",
         choices=("direct", "airflow"),
         default="direct",
-        help="run the steps in this process (direct) or as the Airflow DAG hsinsight_pipeline "
-        "under `airflow dags test` (airflow)",
+        help="run the steps in this process (direct), or as the Airflow DAGs (airflow): every "
+        "source's ingest DAG, then hsinsight_transform on the raw assets they updated",
     )
     run.add_argument(
         "--fresh",
@@ -260,6 +288,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     docs.add_argument("--out", metavar="DIR", help="folder to write to (default: data/docs)")
     docs.set_defaults(handler=_docs)
+
+    airflow = commands.add_parser(
+        "airflow",
+        help="start Airflow locally with hsinsight's DAGs and print the URL and login",
+        description="Start `airflow standalone` (SQLite, this machine only) with the ingest DAGs "
+        "(one per source) and the transform DAG loaded, print the URL and the login, and run until "
+        "Ctrl-C. New DAGs start paused.",
+    )
+    airflow.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    airflow.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    airflow.set_defaults(handler=_airflow)
 
     dash = commands.add_parser("dashboard", help="serve the Streamlit dashboards")
     dash.add_argument(

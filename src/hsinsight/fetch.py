@@ -75,7 +75,7 @@ PARTIAL_SUFFIX = ".part"
 
 #: every field an entry may have; the first group is required
 REQUIRED_FIELDS = ("id", "title", "publisher", "landing_page", "licence", "cadence", "formats", "layouts")
-OPTIONAL_FIELDS = ("link_text", "link_select", "urls", "last_known_urls", "see_also", "notes")
+OPTIONAL_FIELDS = ("schedule", "link_text", "link_select", "urls", "last_known_urls", "see_also", "notes")
 LINK_SELECT_CHOICES = ("all", "first")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -92,9 +92,19 @@ class DownloadError(FetchError):
     """Every attempt to download a URL failed; nothing was written."""
 
     def __init__(
-        self, url: str, reason: str, *, received: int = 0, expected: int | None = None, attempts: int = 1
+        self,
+        url: str,
+        reason: str,
+        *,
+        received: int = 0,
+        expected: int | None = None,
+        attempts: int = 1,
+        retryable: bool = False,
     ) -> None:
         self.url = url
+        #: whether the last failure was a network problem another attempt may get past
+        #: (a dropped connection, a timeout, a 5xx or 429), rather than a refusal
+        self.retryable = retryable
         self.reason = reason
         self.received = received
         self.expected = expected
@@ -145,6 +155,9 @@ class Source:
     last_known_urls: tuple[str, ...] = ()
     see_also: tuple[str, ...] = ()
     notes: str | None = None
+    #: when the source's ingest DAG runs: a five-field cron expression matching the
+    #: publisher's release cadence
+    schedule: str | None = None
 
     @property
     def downloadable(self) -> bool:
@@ -274,7 +287,10 @@ def _parse_entry(entry: Any, where: str) -> Source:
         last_known_urls=urls("last_known_urls"),
         see_also=urls("see_also"),
         notes=text("notes", optional=True),
+        schedule=text("schedule", optional=True),
     )
+    if source.schedule is not None and len(source.schedule.split()) != 5:
+        raise fail("schedule", f"must be a five-field cron expression, got {source.schedule!r}")
     if not source.downloadable and not source.notes:
         raise fail(
             "notes",
@@ -370,6 +386,7 @@ def _with_retries(url: str, attempt_once: Callable[[], T], retries: int, backoff
                     received=failure.received,
                     expected=failure.expected,
                     attempts=attempt,
+                    retryable=failure.retryable,
                 ) from failure
             delay = backoff * 2 ** (attempt - 1)
             if failure.retry_after is not None:

@@ -31,6 +31,7 @@ import logging
 import re
 import shutil
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1337,8 +1338,25 @@ def _check_same_run(con, table: Table, loaded_at: datetime, this: str) -> None:
         )
 
 
-def _copy_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
-    """Start the build's raw layer from the published warehouse's raw layer."""
+#: The bookkeeping tables of the raw layer; each row names its source.
+BOOKKEEPING_TABLES = (MANIFEST_TABLE, INGEST_LOG_TABLE, RELEASE_CHANGES_TABLE, REVISED_CELLS_TABLE)
+
+
+def _raw_tables_of(sources: Collection[str] | None) -> set[str] | None:
+    """The raw tables holding the rows of ``sources`` (None: every table)."""
+    if sources is None:
+        return None
+    return {layout.raw_table for layout in LAYOUTS if layout.source in sources}
+
+
+def copy_raw_layer(
+    con: duckdb.DuckDBPyConnection, previous: Path, sources: Collection[str] | None = None
+) -> None:
+    """Add the raw layer of the DuckDB file ``previous`` to the open database's.
+
+    With ``sources``, only those sources' rows are copied: their raw tables, and the
+    bookkeeping rows whose ``source`` is one of them.
+    """
     con.execute(f"attach '{str(previous).replace(chr(39), chr(39) * 2)}' as previous_build (read_only)")
     try:
         tables = [
@@ -1355,8 +1373,19 @@ def _copy_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
                 "and table_catalog = current_database()"
             ).fetchall()
         }
+        wanted = _raw_tables_of(sources)
         for name in tables:
-            if name in current:
+            if name not in current:
+                continue
+            if wanted is None:
+                con.execute(f"insert into raw.{name} by name select * from previous_build.raw.{name}")
+            elif name in BOOKKEEPING_TABLES:
+                con.execute(
+                    f"insert into raw.{name} by name select * from previous_build.raw.{name} "
+                    "where source in (select unnest(?::varchar[]))",
+                    [sorted(sources)],
+                )
+            elif name in wanted:
                 con.execute(f"insert into raw.{name} by name select * from previous_build.raw.{name}")
     finally:
         con.execute("detach previous_build")
@@ -1382,11 +1411,19 @@ def quarantine(path: Path, reason: str, quarantine_dir: Path) -> Path:
     return target
 
 
-def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Path | None = None) -> dict:
+def ingest_directory(
+    raw_dir: Path,
+    build_db: Path,
+    cfg: Settings,
+    previous: Path | None = None,
+    sources: Collection[str] | None = None,
+) -> dict:
     """Ingest every data file in ``raw_dir`` (a folder or one file) into ``build_db``.
 
     ``previous`` is the published warehouse whose raw layer the build starts from
-    (None for a fresh start). Returns a report: the files loaded or found unchanged,
+    (None for a fresh start). With ``sources`` (source ids), only the tables of those
+    sources are loaded and only their rows are taken from ``previous``: files of other
+    sources are recognised by their header and left alone. Returns a report: the files loaded or found unchanged,
     the files skipped, whether any data is synthetic and what each release revised.
     A refused file is copied to ``cfg.quarantine_dir`` and the error re-raised.
     """
@@ -1401,12 +1438,12 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
         con.execute("set enable_progress_bar = false")  # ingest reports through its log
         prepare_raw(con, cfg)
         if previous is not None and Path(previous).is_file():
-            _copy_previous(con, Path(previous))
+            copy_raw_layer(con, Path(previous), sources)
         known = {r[0] for r in con.execute(f"select sha256 from raw.{MANIFEST_TABLE}").fetchall()}
         touched: set[Layout] = set()
         for path in files:
             try:
-                results = _ingest_file(con, path, workdir, loaded_at, known, touched)
+                results = _ingest_file(con, path, workdir, loaded_at, known, touched, sources)
             except InputFileError as exc:
                 _refuse(path, exc, cfg)
                 raise
@@ -1421,7 +1458,7 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
                 _refuse(next((p for p in files if p.name == exc.file), Path(exc.file)), exc, cfg)
                 raise
         # The synthetic flag covers every row the warehouse holds, not only this run's.
-        report["synthetic"] = _holds_synthetic_rows(con)
+        report["synthetic"] = holds_synthetic_rows(con)
         for (name,) in con.execute("select table_name from duckdb_tables() where temporary").fetchall():
             con.execute(f"drop table if exists temp.{_quote(name)}")
         con.execute("checkpoint")
@@ -1430,7 +1467,7 @@ def ingest_directory(raw_dir: Path, build_db: Path, cfg: Settings, previous: Pat
     return report
 
 
-def _holds_synthetic_rows(con: duckdb.DuckDBPyConnection) -> bool:
+def holds_synthetic_rows(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether any row in the raw layer (this run's or an earlier one's) came from a synthetic file."""
     in_use = " union ".join(
         f"select distinct _sha256 from raw.{table}"
@@ -1448,7 +1485,7 @@ def _refuse(path: Path, exc: InputFileError, cfg: Settings) -> None:
     exc.args = (f"{exc}; the file was copied to {copy} with the reason beside it",)
 
 
-def _ingest_file(con, path, workdir, loaded_at, known, touched) -> list[FileResult]:
+def _ingest_file(con, path, workdir, loaded_at, known, touched, sources=None) -> list[FileResult]:
     sha256 = sha256_of(path)
     if sha256 in known:
         row = con.execute(
@@ -1464,6 +1501,8 @@ def _ingest_file(con, path, workdir, loaded_at, known, touched) -> list[FileResu
         return [FileResult(path.name, None, row[0], row[1], 0, bool(row[2]), "unchanged")]
     results = []
     for table in tables_in(path, workdir):
+        if sources is not None and table.layout.source not in sources:
+            continue  # another source's table: its own ingest loads it
         # One transaction per table: a table refused half way leaves nothing behind.
         con.execute("begin transaction")
         try:

@@ -138,7 +138,104 @@ def write_docs_site(warehouse: Path, out: Path, cfg: Settings) -> Path:
     return out / "index.html"
 
 
-def _run_dbt(command: list[str], build_db: Path, cfg: Settings) -> tuple[Path, Path]:
+#: The project's manifest, which the transform DAG renders its dbt tasks from.
+MANIFEST = Path("target") / "manifest.json"
+#: The project's own files: a manifest older than any of them is stale.
+_PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def manifest_path(cfg: Settings) -> Path:
+    return Path(cfg.dbt_project_dir).resolve() / MANIFEST
+
+
+def manifest_is_current(cfg: Settings) -> bool:
+    """Whether ``target/manifest.json`` is newer than every file of the dbt project."""
+    manifest = manifest_path(cfg)
+    if not manifest.is_file():
+        return False
+    built = manifest.stat().st_mtime
+    project = Path(cfg.dbt_project_dir).resolve()
+    for name in _PROJECT_FILES:
+        entry = project / name
+        files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
+        if any(p.stat().st_mtime > built for p in files):
+            return False
+    return True
+
+
+def ensure_manifest(cfg: Settings) -> Path:
+    """Write the dbt project's manifest with ``dbt parse`` unless it is current.
+
+    Parsing reads no database: the profile's path is only a placeholder here.
+    """
+    manifest = manifest_path(cfg)
+    if manifest_is_current(cfg):
+        return manifest
+    project = Path(cfg.dbt_project_dir).resolve()
+    with tempfile.TemporaryDirectory(prefix="hsinsight-parse-") as work:
+        placeholder = Path(work) / "parse-only.duckdb"
+        _run_dbt(["parse"], placeholder, cfg, target=manifest.parent, logs=project / "logs")
+    return manifest
+
+
+def cross_node_tests(manifest: Path) -> list[str]:
+    """The data tests no single node's ``dbt build`` runs with buildable selection.
+
+    When every node is built by its own task (the transform DAG), a test runs with
+    the last of its parents to be built, provided its other parents are that node's
+    ancestors. A test over two nodes neither of which depends on the other (a
+    relationships test from a staging model to a seed, say) would run with neither:
+    these are run together once every node is built. Tests over seeds alone run
+    with the seeds, which are built together in one step.
+    """
+    document = json.loads(Path(manifest).read_text(encoding="utf-8"))
+    nodes = document.get("nodes", {})
+    kinds = ("model", "seed", "snapshot")
+    parents = {
+        key: [p for p in node.get("depends_on", {}).get("nodes", []) if p.split(".", 1)[0] in kinds]
+        for key, node in nodes.items()
+    }
+
+    def ancestors(key: str) -> set[str]:
+        found: set[str] = set()
+        stack = list(parents.get(key, []))
+        while stack:
+            parent = stack.pop()
+            if parent not in found:
+                found.add(parent)
+                stack.extend(parents.get(parent, []))
+        return found
+
+    names = []
+    for key, node in nodes.items():
+        own = parents[key]
+        if node.get("resource_type") != "test" or len(own) <= 1:
+            continue
+        if all(parent.startswith("seed.") for parent in own):
+            continue
+        if not any(all(other == last or other in ancestors(last) for other in own) for last in own):
+            names.append(node["name"])
+    return sorted(names)
+
+
+def build_seeds(build_db: Path, cfg: Settings) -> None:
+    """Load every seed (the reference tables) and run the tests on them."""
+    _run_dbt(
+        ["build", "--select", "resource_type:seed", "--indirect-selection", "cautious"], Path(build_db), cfg
+    )
+
+
+def run_cross_node_tests(build_db: Path, cfg: Settings) -> list[str]:
+    """Run :func:`cross_node_tests` on a build whose nodes are all built; return their names."""
+    names = cross_node_tests(ensure_manifest(cfg))
+    if names:
+        _run_dbt(["test", "--select", *names], Path(build_db), cfg)
+    return names
+
+
+def _run_dbt(
+    command: list[str], build_db: Path, cfg: Settings, *, target: Path | None = None, logs: Path | None = None
+) -> tuple[Path, Path]:
     build_db = build_db.resolve()
     project_dir = Path(cfg.dbt_project_dir).resolve()
     executable = dbt_executable()
@@ -149,7 +246,8 @@ def _run_dbt(command: list[str], build_db: Path, cfg: Settings) -> tuple[Path, P
     if not build_db.parent.is_dir():
         raise TransformError(f"the build folder {build_db.parent} does not exist")
 
-    target, logs = dbt_dirs(build_db)
+    if target is None or logs is None:
+        target, logs = dbt_dirs(build_db)
     # Results of an earlier command on the same build must not be read as this one's.
     (target / "run_results.json").unlink(missing_ok=True)
     args = [
