@@ -48,3 +48,16 @@ def airflow_home(tmp_path_factory) -> Path:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def dags_published(airflow_home: Path, tmp_path_factory):
+    """The sample ingested by every source's Airflow DAG and built by the transform DAG
+    (``airflow dags test`` semantics): the settings used and the runs' outcome."""
+    from hsinsight.airflow_runner import run_pipeline
+
+    cfg = isolated_settings(tmp_path_factory.mktemp("dag-run"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AIRFLOW_HOME", str(airflow_home))
+        outcome = run_pipeline(cfg.sample_dir, cfg.warehouse, cfg, output=None)
+    return cfg, outcome

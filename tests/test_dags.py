@@ -32,7 +32,6 @@ from hsinsight.airflow_runner import (
     MIGRATION_STAMP,
     TRANSFORM_DAG_ID,
     AirflowRunError,
-    PipelineRun,
     airflow_environment,
     ensure_database,
     migration_needed,
@@ -350,16 +349,6 @@ def test_db_migrate_runs_once_per_airflow_version(airflow_env: Path) -> None:
 # --- end to end: ingest DAGs, asset events, transform DAG ------------------------------------
 
 
-@pytest.fixture(scope="session")
-def dags_published(airflow_home: Path, tmp_path_factory) -> tuple[Settings, PipelineRun]:
-    """The sample ingested by every source's DAG and built by the transform DAG."""
-    cfg = isolated_settings(tmp_path_factory.mktemp("dag-run"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AIRFLOW_HOME", str(airflow_home))
-        outcome = run_pipeline(cfg.sample_dir, cfg.warehouse, cfg, output=None)
-    return cfg, outcome
-
-
 @pytest.mark.e2e
 def test_ingest_dags_update_their_assets_and_trigger_the_transform(dags_published, airflow_home) -> None:
     cfg, outcome = dags_published
@@ -420,22 +409,6 @@ def test_transform_dag_publishes_the_sample_and_records_the_run(dags_published) 
     assert run["seconds"] > 0 and run["synthetic"] is True
     # The Data Docs of this run's checks were written.
     assert run["data_docs"] and Path(run["data_docs"]).is_file()
-
-
-@pytest.mark.e2e
-def test_a_second_round_on_the_same_files_changes_nothing(dags_published, airflow_env) -> None:
-    cfg, _ = dags_published
-    warehouse = cfg.warehouse
-    stores = {s: sha256(pipeline.raw_store(warehouse, s)) for s in REGISTRY}
-    before = (sha256(warehouse), warehouse.stat().st_ino)
-
-    outcome = run_pipeline(cfg.sample_dir, warehouse, cfg, output=None)
-
-    # Every ingest task was skipped (nothing new), so no asset event and no transform run.
-    assert [run.task_states["ingest"] for run in outcome.ingest] == ["skipped"] * len(REGISTRY)
-    assert outcome.events == [] and outcome.transform is None
-    assert (sha256(warehouse), warehouse.stat().st_ino) == before
-    assert {s: sha256(pipeline.raw_store(warehouse, s)) for s in REGISTRY} == stores
 
 
 def write_malformed(raw: Path) -> Path:
