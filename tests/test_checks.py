@@ -1,7 +1,10 @@
 """The quality gate (hsinsight.checks) on small real DuckDB build files.
 
 Every warehouse here is SYNTHETIC: built from the forces and offence codes seeds
-with made-up counts, laid out like the raw table and the marts of the contract.
+with made-up counts, laid out like the recorded crime raw table and two marts of
+the contract, so the runs here are of the four checks those tables feed
+(``SYNTHETIC_CHECKS``). Every check in checks.yml, run on the real sample, is in
+test_expectations.py.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ RAW = "raw.home_office__recorded_crime"
 MART = "marts.recorded_crime_12m"
 COVERAGE = "marts.recorded_crime_12m.force_coverage"
 CHANGE = "marts.recorded_crime_quarterly.quarter_on_quarter_change"
+#: the checks whose tables the synthetic warehouse has
+SYNTHETIC_CHECKS = [RAW, CHANGE, MART, COVERAGE]  # in the order of checks.yml
 
 # (financial year, quarter, period end): five quarters give two complete 12-month windows
 QUARTERS = [
@@ -142,7 +147,7 @@ def build_warehouse(path: Path, *statements: str) -> Path:
         )
         con.execute(
             """
-            create table marts.recorded_crime_12m as
+            create table twelve_months as
             with groups as (
                 select area_code, area_name, area_type, period_end, offence_group,
                        sum(offences)::bigint as offences
@@ -163,6 +168,18 @@ def build_warehouse(path: Path, *statements: str) -> Path:
             where window_quarters = 4
             """
         )
+        # the rest of the mart's contract: no previous year, no population, in these 15 months
+        con.execute(
+            """
+            create table marts.recorded_crime_12m as
+            select area_code, area_name, area_type, period_end, offence_group, offences,
+                   null::bigint as offences_prev_12m, null::double as pct_change,
+                   null::bigint as population, null::integer as population_mid_year,
+                   null::double as rate_per_1000, quarters_in_window
+            from twelve_months
+            """
+        )
+        con.execute("drop table twelve_months")
         for statement in statements:
             con.execute(statement)
     finally:
@@ -173,6 +190,11 @@ def build_warehouse(path: Path, *statements: str) -> Path:
 @pytest.fixture
 def cfg(tmp_path: Path) -> Settings:
     return isolated_settings(tmp_path)
+
+
+def run(db: Path, cfg: Settings) -> dict:
+    """The checks the synthetic warehouse feeds."""
+    return checks.run_checks(db, cfg, only=SYNTHETIC_CHECKS)
 
 
 def _failures_of(excinfo, check: str) -> list[dict]:
@@ -191,8 +213,8 @@ def _assert_closed(path: Path) -> None:
 
 def test_every_check_has_a_suite_named_after_it_and_every_expectation_says_why():
     parameters, listed = checks.load_checks(PROJECT_ROOT / "expectations")
-    assert [c.name for c in listed] == [RAW, MART, COVERAGE, CHANGE]
-    assert {c.name: c.severity for c in listed} == {
+    severities = {c.name: c.severity for c in listed}
+    assert {name: severities[name] for name in SYNTHETIC_CHECKS} == {
         RAW: "failure",
         MART: "failure",
         COVERAGE: "failure",
@@ -214,30 +236,32 @@ def test_every_check_has_a_suite_named_after_it_and_every_expectation_says_why()
 def test_clean_synthetic_warehouse_passes_every_check(tmp_path, cfg):
     db = build_warehouse(tmp_path / "hsinsight.duckdb")
 
-    summary = checks.run_checks(db, cfg)
+    summary = run(db, cfg)
 
     assert summary["failures"] == 0 and summary["warnings"] == 0
-    assert [c["name"] for c in summary["checks"]] == [RAW, MART, COVERAGE, CHANGE]
+    assert [c["name"] for c in summary["checks"]] == SYNTHETIC_CHECKS
     for check in summary["checks"]:
         assert check["success"], check["failed_expectations"]
         assert check["failed_expectations"] == []
         assert check["rows"] > 0
     by_name = {c["name"]: c for c in summary["checks"]}
-    # 44 forces x 5 quarters x 3 codes; 2 windows x 2 groups x 2 periods' worth of areas
+    # 44 forces x 5 quarters x 3 codes; 2 windows x 2 groups x 45 areas; the same for 44 forces
     assert by_name[RAW]["rows"] == 44 * 5 * 3
     assert by_name[MART]["rows"] == 2 * 2 * 45
-    assert by_name[COVERAGE]["rows"] == 2 * 2
+    assert by_name[COVERAGE]["rows"] == 2 * 2 * 44
     json.dumps(summary)  # the summary travels through Airflow XComs
     _assert_closed(db)
-    # the file-backed context and the run's validation results live under quality_dir
+    # the file-backed context and the run's validation results live under quality_dir,
+    # the Data Docs beside them
     assert (cfg.quality_dir / "gx" / "great_expectations.yml").is_file()
     assert list((cfg.quality_dir / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert summary["data_docs"] == str(cfg.quality_dir / "docs" / "index.html")
 
 
 def test_suites_are_reloaded_from_the_files_on_every_run(tmp_path, cfg):
     """A second run on the same quality_dir uses the edited suite file, not the stored copy."""
     db = build_warehouse(tmp_path / "hsinsight.duckdb")
-    checks.run_checks(db, cfg)
+    run(db, cfg)
 
     edited = tmp_path / "expectations"
     shutil.copytree(PROJECT_ROOT / "expectations", edited)
@@ -252,7 +276,7 @@ def test_suites_are_reloaded_from_the_files_on_every_run(tmp_path, cfg):
     suite_path.write_text(json.dumps(suite))
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, dataclasses.replace(cfg, expectations_dir=edited))
+        run(db, dataclasses.replace(cfg, expectations_dir=edited))
     failures = _failures_of(excinfo, MART)
     assert [f["column"] for f in failures] == ["offences"]
 
@@ -268,16 +292,31 @@ def test_a_force_missing_from_one_period_fails_coverage(tmp_path, cfg):
     )
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     message = str(excinfo.value)
-    assert COVERAGE in message
-    assert "forces_present" in message and "missing_area_codes" in message
+    assert COVERAGE in message and "'in_mart'" in message
     assert "E23000005" in message and "2016-12-31" in message
-    failures = _failures_of(excinfo, COVERAGE)
-    assert {f["column"] for f in failures} == {"forces_present", "missing_area_codes"}
-    counted = next(f for f in failures if f["column"] == "forces_present")
-    assert counted["unexpected"] == [{"value": 43, "period_end": "2016-12-31", "offence_group": "stalking"}]
+    [failure] = _failures_of(excinfo, COVERAGE)
+    assert failure["column"] == "in_mart"
+    assert failure["unexpected"] == [
+        {
+            "value": False,
+            "area_code": "E23000005",
+            "area_name": "Greater Manchester",
+            "period_end": "2016-12-31",
+            "offence_group": "stalking",
+        }
+    ]
+    assert failure["affected"] == [
+        {
+            "area_code": "E23000005",
+            "area_name": "Greater Manchester",
+            "period": "2016-12-31",
+            "detail": "in_mart=False, offence_group=stalking",
+        }
+    ]
+    assert failure["affected_total"] == 1
     # nothing else is wrong with this warehouse
     assert {f["check"] for f in excinfo.value.failures} == {COVERAGE}
     _assert_closed(db)
@@ -291,7 +330,7 @@ def test_a_negative_12_month_total_fails_the_mart_check(tmp_path, cfg):
     )
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     message = str(excinfo.value)
     assert MART in message and "'offences'" in message and "-12" in message and "E23000034" in message
@@ -311,7 +350,7 @@ def test_an_offence_group_not_in_the_seed_fails_the_mart_check(tmp_path, cfg):
     )
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     message = str(excinfo.value)
     assert MART in message and "'offence_group'" in message and "public_order" in message
@@ -336,7 +375,7 @@ def test_offence_groups_are_read_from_the_seed_at_run_time(tmp_path, cfg):
     )
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, dataclasses.replace(cfg, dbt_project_dir=tmp_path / "dbt_project"))
+        run(db, dataclasses.replace(cfg, dbt_project_dir=tmp_path / "dbt_project"))
 
     assert not _failures_of(excinfo, MART)
     assert _failures_of(excinfo, COVERAGE)
@@ -351,7 +390,7 @@ def test_an_incomplete_window_and_a_wrong_type_fail_the_mart_check(tmp_path, cfg
     )
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     failures = {(f["expectation"], f["column"]) for f in _failures_of(excinfo, MART)}
     assert failures == {
@@ -368,7 +407,7 @@ def test_an_unknown_area_code_fails_the_mart_check(tmp_path, cfg):
     )
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     mart = _failures_of(excinfo, MART)
     assert [(f["column"], f["unexpected"][0]["value"]) for f in mart] == [("area_code", "ACTION_FRAUD")]
@@ -391,7 +430,7 @@ def test_bad_raw_values_fail_the_raw_check(tmp_path, cfg, statement, column, bad
     db = build_warehouse(tmp_path / "hsinsight.duckdb", statement)
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     assert RAW in str(excinfo.value) and repr(column) in str(excinfo.value)
     failures = _failures_of(excinfo, RAW)
@@ -406,19 +445,24 @@ def test_a_missing_raw_column_fails_the_raw_check(tmp_path, cfg):
     db = build_warehouse(tmp_path / "hsinsight.duckdb", f"alter table {RAW} drop column offence_subgroup")
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
-    failures = _failures_of(excinfo, RAW)
-    assert [(f["expectation"], f["column"]) for f in failures] == [
-        ("expect_table_columns_to_match_set", "offence_subgroup")
-    ]
+    failures = {(f["expectation"], f["column"]): f for f in _failures_of(excinfo, RAW)}
+    assert set(failures) == {
+        ("expect_table_columns_to_match_set", "offence_subgroup"),
+        ("expect_column_values_to_be_of_type", "offence_subgroup"),
+    }
+    assert (
+        "missing from the table"
+        in failures["expect_table_columns_to_match_set", "offence_subgroup"]["message"]
+    )
     assert "offence_subgroup" in str(excinfo.value)
 
 
 def test_a_missing_table_fails_the_check_that_reads_it(tmp_path, cfg):
     db = build_warehouse(tmp_path / "hsinsight.duckdb", "drop table marts.recorded_crime_quarterly")
 
-    summary = checks.run_checks(db, cfg)  # the check that lost its table is warning-level
+    summary = run(db, cfg)  # the check that lost its table is warning-level
 
     change = next(c for c in summary["checks"] if c["name"] == CHANGE)
     assert not change["success"]
@@ -447,7 +491,7 @@ def test_a_quarter_on_quarter_jump_is_a_warning_not_a_failure(tmp_path, cfg):
         "where area_code = 'E23000021' and offence_code = '8L' and period_end = date '2016-12-31'",
     )
 
-    summary = checks.run_checks(db, cfg)  # does not raise
+    summary = run(db, cfg)  # does not raise
 
     assert summary["failures"] == 0 and summary["warnings"] == 1
     change = next(c for c in summary["checks"] if c["name"] == CHANGE)
@@ -486,20 +530,21 @@ def test_severity_comes_from_checks_yml(tmp_path, cfg):
         "delete from marts.recorded_crime_12m where area_code = 'BTP' and period_end = date '2016-09-30'",
     )
 
-    summary = checks.run_checks(db, dataclasses.replace(cfg, expectations_dir=edited))
+    summary = run(db, dataclasses.replace(cfg, expectations_dir=edited))
 
     assert summary["failures"] == 0 and summary["warnings"] == 1
     coverage = next(c for c in summary["checks"] if c["name"] == COVERAGE)
     assert coverage["severity"] == "warning" and not coverage["success"]
-    missing = next(f for f in coverage["failed_expectations"] if f["column"] == "missing_area_codes")
-    assert {u["value"] for u in missing["unexpected"]} == {"BTP"}
+    [missing] = coverage["failed_expectations"]
+    assert {u["area_code"] for u in missing["unexpected"]} == {"BTP"}
+    assert {(a["area_code"], a["period"]) for a in missing["affected"]} == {("BTP", "2016-09-30")}
 
 
 def test_an_empty_mart_fails_instead_of_passing_on_no_rows(tmp_path, cfg):
     db = build_warehouse(tmp_path / "hsinsight.duckdb", "delete from marts.recorded_crime_12m")
 
     with pytest.raises(QualityCheckFailed) as excinfo:
-        checks.run_checks(db, cfg)
+        run(db, cfg)
 
     assert {(f["check"], f["expectation"]) for f in excinfo.value.failures} == {
         (MART, "expect_table_row_count_to_be_between"),
@@ -511,10 +556,11 @@ def test_an_empty_mart_fails_instead_of_passing_on_no_rows(tmp_path, cfg):
 
 def test_data_docs_show_why_each_expectation_exists(tmp_path, cfg):
     db = build_warehouse(tmp_path / "hsinsight.duckdb")
-    checks.run_checks(db, cfg)
+    summary = run(db, cfg)
 
-    index = checks.build_data_docs(cfg)
+    index = checks.build_data_docs(cfg)  # the whole site again
 
+    assert index == cfg.quality_dir / "docs" / "index.html" and str(index) == summary["data_docs"]
     assert index.is_file()
     site = index.parent
     suite_page = (site / "expectations" / "marts" / "recorded_crime_12m.html").read_text(encoding="utf-8")
@@ -532,7 +578,7 @@ def test_a_broken_suite_file_is_reported_with_the_check_name(tmp_path, cfg):
     db = build_warehouse(tmp_path / "hsinsight.duckdb")
 
     with pytest.raises(checks.QualityConfigError, match=COVERAGE.replace(".", r"\.")) as excinfo:
-        checks.run_checks(db, dataclasses.replace(cfg, expectations_dir=edited))
+        run(db, dataclasses.replace(cfg, expectations_dir=edited))
     assert "expect_no_such_thing" in str(excinfo.value)
     _assert_closed(db)
 
@@ -540,4 +586,4 @@ def test_a_broken_suite_file_is_reported_with_the_check_name(tmp_path, cfg):
     suite["expectations"][0] = {"type": "expect_column_values_to_not_be_null", "kwargs": {"colum": "x"}}
     suite_path.write_text(json.dumps(suite))
     with pytest.raises(checks.QualityConfigError, match=COVERAGE.replace(".", r"\.")):
-        checks.run_checks(db, dataclasses.replace(cfg, expectations_dir=edited))
+        run(db, dataclasses.replace(cfg, expectations_dir=edited))

@@ -3,8 +3,8 @@
 ``expectations/checks.yml`` lists the checks. Each names a suite file in the same
 folder (Great Expectations 1.x suite JSON, hand-written and under version
 control), the DuckDB SQL whose result the suite validates, and a severity:
-``failure`` stops the build being published, ``warning`` is reported and the
-build is published all the same.
+``failure`` stops the build being published, ``warning`` is reported (and shown
+on the dashboard's data quality page) and the build is published all the same.
 
 A run:
 
@@ -16,10 +16,13 @@ A run:
    Expectations context under ``cfg.quality_dir / "gx"``: a pandas data source
    with one dataframe asset per check, a whole-dataframe batch definition, the
    suite (re-read from ``expectations/`` on every run, so the files there are
-   the source of truth), a validation definition and a checkpoint. Validation
-   results are kept in the context's store as a record of every run;
-3. returns a summary, or raises :class:`~hsinsight.errors.QualityCheckFailed`
-   when a failure-severity check failed.
+   the source of truth) and a validation definition. All checks of a run share
+   one run id; the results of the last ``KEEP_RUNS`` runs are kept;
+3. renders the run's suites and results into the Data Docs site under
+   ``cfg.quality_dir / "docs"`` (``index.html``, linked from the dashboard);
+4. returns a summary naming, for every failed expectation, the affected areas
+   and periods, or raises :class:`~hsinsight.errors.QualityCheckFailed`
+   (carrying the same summary) when a failure-severity check failed.
 
 The SQL data source of Great Expectations cannot be used with DuckDB 2.0 (the
 SQLAlchemy dialect fails), which is why the tables are validated as DataFrames.
@@ -28,10 +31,14 @@ SQLAlchemy dialect fails), which is why the tables are validated as DataFrames.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import math
+import os
+import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +64,39 @@ SAMPLE_SIZE = 20
 MESSAGE_SAMPLE = 5
 #: Failed expectations spelled out in the message of a failed run.
 MESSAGE_EXPECTATIONS = 10
+#: Unexpected rows turned into affected areas and periods per failed expectation
+#: (the total is reported beside them).
+AFFECTED_LIMIT = 200
+#: Runs whose validation results are kept (and shown in Data Docs).
+KEEP_RUNS = 20
+
+#: The Data Docs site, written to ``quality_dir / "docs"`` (the path is relative
+#: to the context's root, ``quality_dir / "gx"``).
+DOCS_SITE = "hsinsight"
+DOCS_SITE_CONFIG = {
+    "class_name": "SiteBuilder",
+    "show_how_to_buttons": False,
+    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": "../docs/"},
+    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+}
+#: Key of the suite meta holding a fingerprint of the suite file's content.
+FINGERPRINT_KEY = "hsinsight_fingerprint"
+
+#: Columns read as an affected row's area code, area name and period, first
+#: present first, unless the check's ``affected_columns`` names others.
+AREA_CODE_COLUMNS = ("area_code",)
+AREA_NAME_COLUMNS = ("area_name",)
+PERIOD_COLUMNS = (
+    "period_end",
+    "period",
+    "financial_year",
+    "calendar_year",
+    "survey_year",
+    "mid_year",
+    "year",
+    "period_label",
+)
+AFFECTED_KEYS = ("area_code", "area_name", "period")
 
 
 class QualityConfigError(HsinsightError):
@@ -80,6 +120,8 @@ class Check:
     sql: str
     description: str = ""
     identify_rows_by: tuple[str, ...] = ()
+    #: "area_code", "area_name", "period" -> the column holding it, where not the default
+    affected_columns: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- config
@@ -126,6 +168,12 @@ def load_checks(expectations_dir: Path) -> tuple[list[Parameter], list[Check]]:
                 f"{path}: check {name!r} has severity {spec['severity']!r}; "
                 f"expected one of {', '.join(SEVERITIES)}"
             )
+        affected_columns = spec.get("affected_columns") or {}
+        if not isinstance(affected_columns, dict) or set(affected_columns) - set(AFFECTED_KEYS):
+            raise QualityConfigError(
+                f"{path}: check {name!r} has affected_columns {affected_columns!r}; "
+                f"expected a mapping with keys among {', '.join(AFFECTED_KEYS)}"
+            )
         suite_file = expectations_dir / spec["suite"]
         if not suite_file.is_file():
             raise QualityConfigError(
@@ -139,6 +187,7 @@ def load_checks(expectations_dir: Path) -> tuple[list[Parameter], list[Check]]:
                 sql=spec["sql"],
                 description=" ".join(str(spec.get("description", "")).split()),
                 identify_rows_by=tuple(spec.get("identify_rows_by") or ()),
+                affected_columns=tuple((k, str(v)) for k, v in affected_columns.items()),
             )
         )
     if not checks:
@@ -224,17 +273,28 @@ def _read_frames(
 
 
 def _gx_context(quality_dir: Path):
-    """The file-backed context under ``quality_dir / "gx"``, created on first use."""
+    """The file-backed context under ``quality_dir / "gx"``, created on first use.
+
+    Its one Data Docs site writes to ``quality_dir / "docs"``.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     quality_dir = Path(quality_dir)
     quality_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
+    changed = False
     bars = context.variables.progress_bars
     if bars is None or bars.get("globally", True) is not False:
         # Progress bars would only clutter the pipeline's and Airflow's logs.
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        changed = True
+    if dict(context.variables.data_docs_sites or {}) != {DOCS_SITE: DOCS_SITE_CONFIG}:
+        context.variables.data_docs_sites = {DOCS_SITE: DOCS_SITE_CONFIG}
+        changed = True
+        # the site Great Expectations creates by default, replaced by the one above
+        shutil.rmtree(quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site", ignore_errors=True)
+    if changed:
         context.variables.save()
     return context
 
@@ -270,15 +330,31 @@ def _with_rendered_notes(suite_dict: dict) -> dict:
     return suite
 
 
-def _validate(context, check: Check, suite_dict: dict, frame, values: dict[str, Any]):
-    """Run ``check``'s suite on ``frame`` through its checkpoint; the suite's result."""
-    import great_expectations as gx
-    from great_expectations.core.expectation_suite import ExpectationSuite
+def _stored_suite(context, check: Check, suite_dict: dict):
+    """The suite as stored in the context, replaced when the file has changed.
 
-    batch_definition = _batch_definition(context, check)
-    suite = ExpectationSuite(**_with_rendered_notes(suite_dict))
-    # ExpectationSuite logs and drops an expectation it cannot build (an unknown type,
-    # a misspelt argument): a typo must not quietly take a check out of the gate.
+    Great Expectations' ``add_or_update`` compares every expectation with every
+    other (seconds for a suite of 150), so the store's copy carries a fingerprint of
+    the file's content and is only rewritten when that differs. Returns the suite
+    and whether it was rewritten.
+    """
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.exceptions import DataContextError
+
+    text = json.dumps(suite_dict, sort_keys=True)
+    fingerprint = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        stored = context.suites.get(check.name)
+    except DataContextError:
+        stored = None
+    if stored is not None and (stored.meta or {}).get(FINGERPRINT_KEY) == fingerprint:
+        return stored, False
+
+    rendered = _with_rendered_notes(suite_dict)
+    rendered["meta"] = {**(rendered.get("meta") or {}), FINGERPRINT_KEY: fingerprint}
+    suite = ExpectationSuite(**rendered)
+    # A typo (an unknown type, a misspelt argument) must not quietly take an
+    # expectation out of the gate, whether ExpectationSuite raises or drops it.
     written = [e.get("type") for e in suite_dict["expectations"]]
     built = [e.expectation_type for e in suite.expectations]
     if len(built) != len(written):
@@ -287,40 +363,133 @@ def _validate(context, check: Check, suite_dict: dict, frame, values: dict[str, 
             f"check {check.name!r}: suite {check.suite_file.name} has expectations Great Expectations "
             f"cannot build: {', '.join(dict.fromkeys(map(str, dropped)))}"
         )
-    suite = context.suites.add_or_update(suite)
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=check.name, data=batch_definition, suite=suite)
-    )
+    if stored is not None:
+        context.suites.delete(check.name)
+    return context.suites.add(suite), True
+
+
+def _validation_definition(context, check: Check, suite, suite_rewritten: bool):
+    import great_expectations as gx
+    from great_expectations.exceptions import DataContextError
+
+    try:
+        stored = context.validation_definitions.get(check.name)
+    except DataContextError:
+        stored = None
+    if stored is not None and not suite_rewritten:
+        return stored
+    if stored is not None:
+        context.validation_definitions.delete(check.name)
+    definition = gx.ValidationDefinition(name=check.name, data=_batch_definition(context, check), suite=suite)
+    return context.validation_definitions.add(definition)
+
+
+def _validate(context, check: Check, suite_dict: dict, frame, values: dict[str, Any], run_id):
+    """Run ``check``'s suite on ``frame`` as part of run ``run_id``.
+
+    Returns the suite's result, kept in the context's validation results store for
+    Data Docs, and whether the stored suite was rewritten from its file.
+    """
+    suite, rewritten = _stored_suite(context, check, suite_dict)
+    definition = _validation_definition(context, check, suite, rewritten)
     result_format: dict[str, Any] = {
         "result_format": "SUMMARY",
-        "partial_unexpected_count": SAMPLE_SIZE,
+        # rows listed per failed expectation: the affected areas and periods
+        "partial_unexpected_count": AFFECTED_LIMIT,
     }
     index_columns = [c for c in check.identify_rows_by if c in frame.columns]
     if index_columns:
         result_format["unexpected_index_column_names"] = index_columns
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=check.name,
-            validation_definitions=[validation],
-            # No actions: Data Docs take longer to render than the validation itself and
-            # grow with the history kept, so they are built on demand (build_data_docs).
-            actions=[],
-            result_format=result_format,
-        )
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=values,
+        result_format=result_format,
+        run_id=run_id,
     )
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=values)
-    return next(iter(outcome.run_results.values()))
+    return result, rewritten
+
+
+def _prune_validation_results(context) -> None:
+    """Delete the stored results of all but the latest ``KEEP_RUNS`` runs.
+
+    Rendering Data Docs reads every stored result, so an unbounded history would
+    make every run slower than the last; the pages of deleted results are removed
+    when the site's index is next built.
+    """
+    store = context.validation_results_store
+    keys = list(store.list_keys())
+    run_times = sorted({_run_time(key) for key in keys}, reverse=True)
+    if len(run_times) <= KEEP_RUNS:
+        return
+    cutoff = run_times[KEEP_RUNS - 1]
+    for key in keys:
+        if _run_time(key) < cutoff:
+            store.remove_key(key)
+    # the store leaves the folders of a run behind; empty ones are only clutter to list
+    base = getattr(store.store_backend, "full_base_directory", None)
+    if base:
+        for folder, _, _ in sorted(os.walk(base), key=lambda entry: len(entry[0]), reverse=True):
+            if folder != base and not os.listdir(folder):
+                os.rmdir(folder)
+
+
+def _run_time(key) -> str:
+    run_time = key.run_id.run_time
+    return run_time.isoformat() if hasattr(run_time, "isoformat") else str(run_time)
+
+
+def _build_docs(context, quality_dir: Path, resources: list | None = None) -> Path:
+    """Prune the stored results, then render ``resources`` (all when None) and the index."""
+    _prune_validation_results(context)
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=resources or None)
+    return data_docs_index(quality_dir)
+
+
+def data_docs_index(quality_dir: Path) -> Path:
+    """Where the Data Docs site's index page is for ``quality_dir``."""
+    return Path(quality_dir) / "docs" / "index.html"
 
 
 def build_data_docs(cfg: Settings) -> Path:
     """Render Great Expectations Data Docs for every suite and stored validation result.
 
-    The pages show each expectation with its meta note, and the results of every
-    run kept under ``cfg.quality_dir``. Returns the path of the site's index page.
+    The pages show each expectation with its meta note, and the results of the
+    last ``KEEP_RUNS`` runs kept under ``cfg.quality_dir``. ``run_checks`` already
+    builds them on every run (rendering only what the run changed); this rebuilds
+    the whole site. Returns the path of the site's index page.
     """
-    context = _gx_context(cfg.quality_dir)
-    context.build_data_docs()
-    return Path(cfg.quality_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return _build_docs(_gx_context(cfg.quality_dir), cfg.quality_dir)
+
+
+def _docs_for_run(context, cfg: Settings, run_id, names: list[str], rewritten: set[str]):
+    """Render run ``run_id``'s results into the Data Docs site; (index path, seconds).
+
+    The suites of ``names`` are rendered when ``rewritten`` (their file changed) or
+    when their page is missing. A failure to render is logged, not raised: the docs
+    report on the gate, they are not part of it.
+    """
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    started = time.monotonic()
+    site = data_docs_index(cfg.quality_dir).parent
+    try:
+        resources: list = [
+            ExpectationSuiteIdentifier(name=name)
+            for name in names
+            if name in rewritten or not (site / "expectations" / f"{name.replace('.', '/')}.html").is_file()
+        ]
+        resources += [
+            key
+            for key in context.validation_results_store.list_keys()
+            if key.run_id.run_name == run_id.run_name
+        ]
+        if not resources and names:  # nothing new (every query failed): the index, not the whole site
+            resources = [ExpectationSuiteIdentifier(name=names[0])]
+        index = _build_docs(context, cfg.quality_dir, resources)
+    except Exception as exc:  # rendering raises many types; the checks' outcome stands
+        log.warning("Data Docs could not be built in %s: %s: %s", cfg.quality_dir, type(exc).__name__, exc)
+        return None, round(time.monotonic() - started, 3)
+    return str(index), round(time.monotonic() - started, 3)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -368,16 +537,21 @@ def _exception_message(info: Any) -> str | None:
     return None
 
 
-def _column(kwargs: dict, result: dict) -> str | None:
+def _value_columns(kwargs: dict) -> list[str]:
+    """The columns whose values an expectation judges."""
     if kwargs.get("column"):
-        return str(kwargs["column"])
+        return [str(kwargs["column"])]
+    if kwargs.get("column_A"):
+        return [str(kwargs["column_A"]), str(kwargs["column_B"])]
+    return [str(c) for c in kwargs.get("column_list") or ()]
+
+
+def _column(kwargs: dict, result: dict) -> str | None:
     missing = ((result.get("details") or {}).get("mismatched") or {}).get("missing")
-    if missing:
+    if not kwargs.get("column") and missing:
         return ", ".join(str(c) for c in missing)
-    columns = kwargs.get("column_list") or kwargs.get("column_set")
-    if columns:
-        return ", ".join(str(c) for c in columns)
-    return None
+    columns = _value_columns(kwargs) or [str(c) for c in kwargs.get("column_set") or ()]
+    return ", ".join(columns) or None
 
 
 def _unexpected(column: str | None, result: dict) -> list:
@@ -400,6 +574,54 @@ def _unexpected(column: str | None, result: dict) -> list:
     return []
 
 
+def _affected(check: Check, kwargs: dict, result: dict) -> tuple[list[dict], int]:
+    """The areas and periods of the unexpected rows (at most ``AFFECTED_LIMIT``) and their total.
+
+    Each is ``{"area_code", "area_name", "period", "detail"}``, read from the
+    check's ``identify_rows_by`` columns; ``detail`` gives the unexpected value(s)
+    and the row's other identifying columns. An expectation about the whole table
+    (its row count, its columns) has no rows to list.
+    """
+    indexed = result.get("partial_unexpected_index_list") or []
+    total = int(result.get("unexpected_count") or 0)
+    if not indexed or not isinstance(indexed[0], dict):
+        return [], total
+    named = dict(check.affected_columns)
+    values = _value_columns(kwargs)
+    affected = []
+    for raw_entry in indexed[:AFFECTED_LIMIT]:
+        entry = _plain(dict(raw_entry))
+        code_col = named.get("area_code") or next((c for c in AREA_CODE_COLUMNS if c in entry), None)
+        name_col = named.get("area_name") or next((c for c in AREA_NAME_COLUMNS if c in entry), None)
+        period_col = named.get("period") or next((c for c in PERIOD_COLUMNS if c in entry), None)
+        period = entry.get(period_col) if period_col else None
+        used = {code_col, name_col, period_col}
+        if (
+            period is not None
+            and period_col == "financial_year"
+            and entry.get("financial_quarter") is not None
+        ):
+            period = f"{str(period).strip()} Q{str(entry['financial_quarter']).strip()}"
+            used.add("financial_quarter")
+        detail = [f"{c}={_short(entry.get(c), 60)}" for c in values if c in entry]
+        detail += [
+            f"{k}={v}" for k, v in entry.items() if k not in used and k not in values and v is not None
+        ]
+        affected.append(
+            {
+                "area_code": _text(entry.get(code_col)) if code_col else None,
+                "area_name": _text(entry.get(name_col)) if name_col else None,
+                "period": _text(period),
+                "detail": ", ".join(detail),
+            }
+        )
+    return affected, max(total, len(affected))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value).strip()
+
+
 def _format_item(item: Any) -> str:
     if isinstance(item, dict) and "value" in item:
         where = ", ".join(f"{k}={v}" for k, v in item.items() if k != "value" and v is not None)
@@ -407,14 +629,32 @@ def _format_item(item: Any) -> str:
     return _short(item)
 
 
+#: Arguments left out of a failure message: the columns (named already) and plumbing.
+_UNSHOWN_KWARGS = (
+    "batch_id",
+    "column",
+    "column_list",
+    "column_A",
+    "column_B",
+    "condition_parser",
+    "result_format",
+    "catch_exceptions",
+)
+
+
+def _condition(value: Any) -> str:
+    """A row condition as text: ``area_code == 'BTP'``."""
+    if isinstance(value, dict) and value.get("type") == "comparison":
+        return f"{value['column']['name']} {value['operator']} {value['parameter']!r}"
+    return value if isinstance(value, str) else repr(value)
+
+
 def _expected(kwargs: dict) -> str:
-    shown = {
-        k: v
-        for k, v in kwargs.items()
-        if k not in ("batch_id", "column", "column_list", "result_format", "catch_exceptions")
-        and v is not None
-    }
-    return ", ".join(f"{k}={_short(_plain(v), 60)}" for k, v in shown.items())
+    shown = {k: v for k, v in kwargs.items() if k not in _UNSHOWN_KWARGS and v is not None}
+    parts = [f"{k}={_short(_plain(v), 60)}" for k, v in shown.items() if k != "row_condition"]
+    if "row_condition" in shown:
+        parts.append(f"where {_condition(shown['row_condition'])}")
+    return ", ".join(parts)
 
 
 def _describe(
@@ -437,7 +677,7 @@ def _describe(
     return f"{text} (expected {expected})" if expected else text
 
 
-def _failed_expectations(suite_result) -> list[dict]:
+def _failed_expectations(check: Check, suite_result) -> list[dict]:
     failed = []
     for outcome in suite_result.results:
         if outcome.success:
@@ -447,6 +687,7 @@ def _failed_expectations(suite_result) -> list[dict]:
         result = dict(outcome.result or {})
         error = _exception_message(outcome.exception_info)
         column = _column(kwargs, result)
+        affected, affected_total = ([], 0) if error else _affected(check, kwargs, result)
         failed.append(
             {
                 "expectation": config.type,
@@ -454,6 +695,8 @@ def _failed_expectations(suite_result) -> list[dict]:
                 "message": _describe(config.type, column, kwargs, result, error),
                 "unexpected": [] if error else _unexpected(column, result),
                 "notes": _plain((config.meta or {}).get("notes")),
+                "affected": affected,
+                "affected_total": affected_total,
             }
         )
     return failed
@@ -480,27 +723,57 @@ def _failure_message(failed_checks: list[dict]) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def run_checks(build_db: Path, cfg: Settings) -> dict:
-    """Validate the build warehouse ``build_db`` against every check in ``cfg.expectations_dir``.
+def _query_failure(error: str) -> dict:
+    return {
+        "expectation": "query",
+        "column": None,
+        "message": f"the check's SQL failed: {error}",
+        "unexpected": [],
+        "notes": "The SQL in checks.yml must run on the build warehouse.",
+        "affected": [],
+        "affected_total": 0,
+    }
+
+
+def run_checks(build_db: Path, cfg: Settings, only: Iterable[str] | None = None) -> dict:
+    """Validate the build warehouse ``build_db`` against every check in ``cfg.expectations_dir``
+    (or only the checks named in ``only``).
 
     Returns ``{"checks": [{"name", "severity", "description", "rows", "success",
     "failed_expectations": [{"expectation", "column", "message", "unexpected",
-    "notes"}]}], "failures": n, "warnings": n, "seconds": s}`` where ``failures``
-    and ``warnings`` count the failed checks of each severity. Raises
-    :class:`QualityCheckFailed` (with ``.failures``, one entry per failed
-    expectation of a failure-severity check) when any failure-severity check
-    failed. The build file is closed before this returns or raises.
+    "notes", "affected", "affected_total"}]}], "failures": n, "warnings": n,
+    "seconds": s, "data_docs": path, "data_docs_seconds": s, "run_name": str}``
+    where ``failures`` and ``warnings`` count the failed checks of each severity,
+    ``affected`` lists the areas and periods of the unexpected rows
+    (``{"area_code", "area_name", "period", "detail"}``, at most
+    ``AFFECTED_LIMIT``, of ``affected_total``) and ``data_docs`` is the Data Docs
+    index page (None if it could not be rendered). Raises
+    :class:`QualityCheckFailed` when any failure-severity check failed, with
+    ``.failures`` (one entry per failed expectation of a failure-severity check)
+    and ``.summary`` (the summary above, every check included). The build file is
+    closed before this returns or raises.
     """
     started = time.monotonic()
     build_db = Path(build_db)
     if not build_db.is_file():
         raise HsinsightError(f"{build_db}: the build warehouse to check does not exist")
     parameters, checks = load_checks(cfg.expectations_dir)
+    if only is not None:
+        wanted = list(only)
+        unknown = sorted(set(wanted) - {check.name for check in checks})
+        if unknown:
+            raise QualityConfigError(f"no such check in {CHECKS_FILE}: {', '.join(unknown)}")
+        checks = [check for check in checks if check.name in wanted]
     suites = {check.name: read_suite(check) for check in checks}
     values, frames, query_errors = _read_frames(build_db, cfg.seeds_dir, parameters, checks)
 
-    context = _gx_context(cfg.quality_dir) if frames else None
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = _gx_context(cfg.quality_dir)
+    now = dt.datetime.now(dt.UTC)
+    run_id = RunIdentifier(run_name=f"hsinsight-{now:%Y%m%dT%H%M%S.%fZ}", run_time=now)
     reports: list[dict] = []
+    rewritten: set[str] = set()
     for check in checks:
         report: dict[str, Any] = {
             "name": check.name,
@@ -509,22 +782,14 @@ def run_checks(build_db: Path, cfg: Settings) -> dict:
         }
         if check.name in query_errors:
             report.update(
-                rows=None,
-                success=False,
-                failed_expectations=[
-                    {
-                        "expectation": "query",
-                        "column": None,
-                        "message": f"the check's SQL failed: {query_errors[check.name]}",
-                        "unexpected": [],
-                        "notes": "The SQL in checks.yml must run on the build warehouse.",
-                    }
-                ],
+                rows=None, success=False, failed_expectations=[_query_failure(query_errors[check.name])]
             )
         else:
             frame = frames[check.name]
             try:
-                suite_result = _validate(context, check, suites[check.name], frame, values)
+                suite_result, suite_rewritten = _validate(
+                    context, check, suites[check.name], frame, values, run_id
+                )
             except QualityConfigError:
                 raise
             except Exception as exc:  # Great Expectations raises many types; name the check
@@ -532,10 +797,12 @@ def run_checks(build_db: Path, cfg: Settings) -> dict:
                     f"check {check.name!r}: Great Expectations could not run suite "
                     f"{check.suite_file.name}: {type(exc).__name__}: {exc}"
                 ) from exc
+            if suite_rewritten:
+                rewritten.add(check.name)
             report.update(
                 rows=len(frame),
                 success=bool(suite_result.success),
-                failed_expectations=_failed_expectations(suite_result),
+                failed_expectations=_failed_expectations(check, suite_result),
             )
         if report["success"]:
             outcome = f"passed on {report['rows']} rows"
@@ -552,11 +819,15 @@ def run_checks(build_db: Path, cfg: Settings) -> dict:
         )
         reports.append(report)
 
+    docs, docs_seconds = _docs_for_run(context, cfg, run_id, [c.name for c in checks], rewritten)
     summary = {
         "checks": reports,
         "failures": sum(1 for r in reports if not r["success"] and r["severity"] == "failure"),
         "warnings": sum(1 for r in reports if not r["success"] and r["severity"] == "warning"),
         "seconds": round(time.monotonic() - started, 3),
+        "data_docs": docs,
+        "data_docs_seconds": docs_seconds,
+        "run_name": run_id.run_name,
     }
     failed = [r for r in reports if not r["success"] and r["severity"] == "failure"]
     if failed:
@@ -565,5 +836,5 @@ def run_checks(build_db: Path, cfg: Settings) -> dict:
             for r in failed
             for f in r["failed_expectations"]
         ]
-        raise QualityCheckFailed(_failure_message(failed), failures=failures)
+        raise QualityCheckFailed(_failure_message(failed), failures=failures, summary=summary)
     return summary

@@ -53,10 +53,17 @@ class TransformError(HsinsightError):
 
 
 class QualityCheckFailed(HsinsightError):
-    """A Great Expectations check with blocking severity failed."""
+    """A Great Expectations check with blocking severity failed.
 
-    def __init__(self, message: str, failures: list[dict] | None = None) -> None:
+    ``failures`` has one entry per failed expectation of a blocking check;
+    ``summary`` is the whole run's summary as ``checks.run_checks`` would have
+    returned it (every check, passed or failed, warnings included), so the run can
+    be recorded; None when the error was raised without one.
+    """
+
+    def __init__(self, message: str, failures: list[dict] | None = None, summary: dict | None = None) -> None:
         self.failures = failures or []
+        self.summary = summary
         super().__init__(message)
 
 
