@@ -5,8 +5,15 @@
     HSINSIGHT_WAREHOUSE=PATH streamlit run dashboards/app.py
 
 (``hsinsight dashboard`` and ``make run`` do the same.) This file is the frame around
-every page: page setup, navigation, the guard for a missing warehouse and the
-synthetic-data banner. Each page is one file under ``pages/``.
+every page: page setup, navigation (``components.PAGES``), the guard for a missing
+warehouse, the synthetic-data banner and the shared filters, which it keeps in the
+page address on every run. Each page is one file under ``views/``; every query of a
+run shares one read-only connection that closes when the run ends.
+
+The page files are not in a folder named ``pages/``: Streamlit treats that folder as
+an old-style page list until ``st.navigation`` first runs in the process, so the
+first request after a start for ``/outcomes`` (say) would run ``pages/outcomes.py``
+on its own, without this frame, its banner or its filters.
 """
 
 from __future__ import annotations
@@ -16,30 +23,38 @@ from pathlib import Path
 
 import streamlit as st
 
-# The shared modules (components, queries) live beside this file. `streamlit run`
-# puts this folder on sys.path; other runners (the app tests) may not.
+# The shared modules (components, filters, queries) live beside this file. `streamlit
+# run` puts this folder on sys.path; other runners (the app tests) may not.
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import components  # noqa: E402
+import filters  # noqa: E402
+import queries  # noqa: E402
 
 st.set_page_config(page_title="hsinsight", page_icon=":material/query_stats:", layout="wide")
 
-PAGES = {
-    "Recorded crime": [
+sections: dict[str, list[st.Page]] = {}
+for spec in components.PAGES:
+    sections.setdefault(spec.section, []).append(
         st.Page(
-            HERE / "pages" / "overview.py",
-            title="Overview",
-            icon=":material/show_chart:",
-            default=True,
-        ),
-    ],
-}
+            HERE / spec.file,
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.slug,
+            default=spec is components.PAGES[0],
+        )
+    )
 
-# st.navigation runs before anything can stop the script, so Streamlit never falls
-# back to treating pages/ as an automatic page folder.
-page = st.navigation(PAGES)
+page = st.navigation(sections)
 version = components.warehouse_or_stop()
-components.synthetic_banner(version)
-page.run()
+with queries.batch():
+    components.synthetic_banner(version)
+    options = filters.sync(version)
+    with st.sidebar:
+        st.caption(
+            "**Shared filters** (kept in the page address: copy it to share this view)\n\n"
+            + "\n\n".join(filters.describe(options))
+        )
+    page.run()

@@ -1,11 +1,13 @@
-"""Pieces every dashboard page shares: the warehouse guard, the synthetic-data
-banner, the caveats, the recording-rule markers, the palette and the trend chart."""
+"""Pieces every dashboard page shares: the page list, the warehouse guard, the
+synthetic-data banner, the caveats, the recording-rule markers, the palette and the
+chart component (figure, text alternative, table view and CSV download)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -14,7 +16,53 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 import queries
+from filters import OFFENCE_LABELS
 from queries import WarehouseVersion
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its address (``/slug``), title, file under dashboards/ and icon."""
+
+    slug: str
+    title: str
+    file: str
+    icon: str
+    section: str
+
+
+#: Every page, in navigation order; the first is the default (served at ``/`` too).
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "Overview", "views/overview.py", ":material/show_chart:", "Police"),
+    PageSpec(
+        "force-comparison",
+        "Force comparison",
+        "views/force_comparison.py",
+        ":material/leaderboard:",
+        "Police",
+    ),
+    PageSpec("outcomes", "Outcomes", "views/outcomes.py", ":material/rule:", "Police"),
+    PageSpec(
+        "conversion",
+        "Conversion and prosecution gap",
+        "views/conversion.py",
+        ":material/filter_alt:",
+        "Justice",
+    ),
+    PageSpec("courts", "Courts", "views/courts.py", ":material/gavel:", "Justice"),
+    PageSpec("force-profile", "Force profile", "views/force_profile.py", ":material/assignment:", "Profiles"),
+    PageSpec(
+        "data-quality",
+        "Data quality and sources",
+        "views/data_quality.py",
+        ":material/fact_check:",
+        "About the data",
+    ),
+)
+
+# --------------------------------------------------------------------------- words
 
 SYNTHETIC_BANNER = (
     "Synthetic sample data: these figures are invented for demonstration (only the England "
@@ -23,6 +71,67 @@ SYNTHETIC_BANNER = (
 )
 
 RECORDED_CRIME_CAVEAT = "Recorded crime measures police activity and recording practice, not true incidence."
+
+#: The caveats of DOMAIN.md, worded for the place they are shown.
+CAVEATS = {
+    "recorded_crime": RECORDED_CRIME_CAVEAT,
+    "series_breaks": (
+        "Recording-rule changes in April 2014, 2015, 2017, 2018 and 2020 (dotted lines) break the series: "
+        "a change across one of them is not a change in crime."
+    ),
+    "stalking_2020": (
+        "From April 2020 a course of conduct between former partners is recorded as stalking unless the "
+        "police are satisfied it is harassment only: stalking from the year ending March 2021 is not "
+        "comparable with earlier years."
+    ),
+    "ratio": (
+        "A high ratio can mean stalking recorded as harassment: the ratio measures recording practice, "
+        "not how much stalking there is."
+    ),
+    "outliers": (
+        "Outliers: a force whose log ratio is more than 3.5 robust z-scores (median and MAD of every "
+        "territorial force in the same 12 months) from the middle."
+    ),
+    "peer_groups": (
+        "Most similar groups are hsinsight's own grouping of forces by population and urbanity, not "
+        "HMICFRS's. British Transport Police and City of London are in no group."
+    ),
+    "btp_rate": "British Transport Police has no resident population, so no rate per 1,000.",
+    "outcomes_closed": (
+        "Outcomes are counted in the 12 months they were assigned, whatever period the crime was recorded "
+        "in (closed basis); crimes not yet assigned an outcome are left out."
+    ),
+    "expired_codes": (
+        "Devon and Cornwall, Hertfordshire, Kent, City of London, Metropolitan Police, Sussex and "
+        "Northumbria recorded against expired codes in 2016/17, so outcome counts may not match recorded "
+        "crime counts."
+    ),
+    "cps_units": (
+        "The CPS counts offences reaching a first hearing, not defendants; the police count crimes. The "
+        "steps are different units in the same year, not the same cases followed through."
+    ),
+    "cps_areas": (
+        "CPS figures join police figures only by CPS Area or nationally. London North and London South "
+        "are shown together; British Transport Police is in England and Wales but in no CPS Area."
+    ),
+    "financial_years": "Police and CPS figures are for financial years, April to March.",
+    "stalking_code": "Stalking had no police code before April 2014, so there is no recorded stalking before 2014/15.",
+    "moj": (
+        "Ministry of Justice figures are for calendar years and count defendants by their principal "
+        "offence, in the police force area where the court sits. They never reconcile exactly with the "
+        "CPS's offences."
+    ),
+    "conviction_ratio": (
+        "The conviction ratio is defendants convicted over defendants prosecuted in the same year, not "
+        "the outcome of one cohort."
+    ),
+    "restraining_orders": (
+        "Restraining orders are counted for any offence, including secondary disposals (Protection from "
+        "Harassment Act 1997 s5 and s5A; Sentencing Act 2020 s360 from December 2020)."
+    ),
+}
+
+# --------------------------------------------------------------------------- palette
 
 #: Okabe-Ito colours: distinguishable with the common forms of colour blindness.
 OKABE_ITO = {
@@ -35,21 +144,29 @@ OKABE_ITO = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
+#: Colours for series in order (yellow last: faint on white).
+SERIES_COLOURS = [
+    OKABE_ITO[c]
+    for c in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "sky_blue", "black", "yellow")
+]
+NEUTRAL = "#A7A7A7"
+MARKER_COLOUR = "#6E6E6E"
 
-#: Offence groups in the order the pages show them, with their labels and colours.
-OFFENCE_LABELS = {
-    "stalking": "Stalking",
-    "harassment": "Harassment",
-    "racially_or_religiously_aggravated_harassment": "Racially or religiously aggravated harassment",
-    "malicious_communications": "Malicious communications",
-}
+#: Offence names short enough for a headline figure's label.
+METRIC_LABELS = {"racially_or_religiously_aggravated_harassment": "Aggravated harassment"}
+
 OFFENCE_COLOURS = {
     "stalking": OKABE_ITO["vermillion"],
     "harassment": OKABE_ITO["blue"],
     "racially_or_religiously_aggravated_harassment": OKABE_ITO["bluish_green"],
     "malicious_communications": OKABE_ITO["reddish_purple"],
 }
-MARKER_COLOUR = "#6E6E6E"
+#: England and Wales, the chosen area and its most similar group, wherever they are compared.
+AREA_COLOURS = {"national": OKABE_ITO["black"], "area": OKABE_ITO["orange"], "group": OKABE_ITO["sky_blue"]}
+
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+# --------------------------------------------------------------------------- series breaks
 
 
 @dataclass(frozen=True)
@@ -94,6 +211,11 @@ SERIES_BREAKS: tuple[SeriesBreak, ...] = (
 )
 
 
+def breaks_between(start: dt.date, end: dt.date) -> list[SeriesBreak]:
+    """Recording-rule changes after ``start`` and on or before ``end``."""
+    return [b for b in SERIES_BREAKS if start < b.date <= end]
+
+
 # --------------------------------------------------------------------------- frame
 
 
@@ -110,11 +232,11 @@ def warehouse_or_stop() -> WarehouseVersion:
     return version
 
 
-def synthetic_banner(version: WarehouseVersion) -> None:
+def synthetic_banner(version: WarehouseVersion) -> bool:
     """Warn at the top of the page when the warehouse holds synthetic sample data.
 
     Also the first read of every page run: an unreadable warehouse stops here with an
-    explanation rather than a traceback.
+    explanation rather than a traceback. Returns whether the data are synthetic.
     """
     try:
         synthetic = queries.any_synthetic(version)
@@ -127,48 +249,29 @@ def synthetic_banner(version: WarehouseVersion) -> None:
         st.stop()
     if synthetic:
         st.warning(SYNTHETIC_BANNER, icon=":material/science:")
+    return synthetic
 
 
-def recorded_crime_caveat() -> None:
-    st.info(RECORDED_CRIME_CAVEAT, icon=":material/info:")
+def page_header(title: str, question: str) -> None:
+    """A page opens like a report: its title and the one question it answers."""
+    st.title(title)
+    st.markdown(question)
 
 
 def series_breaks_note() -> None:
     """The recording-rule changes marked on the trend charts, in full."""
     lines = [f"- **{b.date:%B %Y}, {b.label.lower()}.** {b.description}" for b in SERIES_BREAKS]
-    st.markdown("**Breaks in the series**\n\n" + "\n".join(lines))
+    with st.expander("Breaks in the series: the recording-rule changes marked on the charts"):
+        st.markdown("\n".join(lines))
 
 
-# --------------------------------------------------------------------------- widgets
+def stop_with(message: str) -> None:
+    """End the page with an explanation (no figures to show)."""
+    st.error(message)
+    st.stop()
 
 
-def force_selector(forces: pd.DataFrame, *, param: str = "force") -> str | None:
-    """A police force area picker kept in the URL as ``?force=<area_code>``.
-
-    Returns the chosen area_code, or None for England and Wales only (the default,
-    which leaves the parameter out of the URL). An unknown code in the URL is dropped.
-    """
-    names = dict(zip(forces["area_code"], forces["area_name"], strict=True))
-    options: list[str] = ["", *names]
-    wanted = st.query_params.get(param, "")
-    index = options.index(wanted) if wanted in names else 0
-    choice = st.selectbox(
-        "Police force area to compare",
-        options,
-        index=index,
-        format_func=lambda code: names.get(code, "None: England and Wales only"),
-        key=f"{param}_select",
-        help="The chosen force is kept in the page address, so a link opens the same view.",
-    )
-    if choice:
-        if st.query_params.get(param) != choice:
-            st.query_params[param] = choice
-    elif param in st.query_params:
-        del st.query_params[param]
-    return choice or None
-
-
-# --------------------------------------------------------------------------- figures
+# --------------------------------------------------------------------------- formats
 
 
 def offence_label(group: str) -> str:
@@ -179,6 +282,313 @@ def fmt_count(value: object) -> str:
     return "not available" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
+def fmt_share(value: object, digits: int = 0) -> str:
+    return "not available" if value is None or pd.isna(value) else f"{float(value):.{digits}%}"
+
+
+def fmt_number(value: object, digits: int = 1) -> str:
+    return "not available" if value is None or pd.isna(value) else f"{float(value):,.{digits}f}"
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """The CSV a download button offers: the table exactly as shown, UTF-8."""
+    return table.to_csv(index=False).encode("utf-8")
+
+
+def period_label(end: dt.date | pd.Timestamp) -> str:
+    return f"12 months to {pd.Timestamp(end):%d %b %Y}"
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def style(
+    fig: go.Figure, *, height: int | None = None, legend: bool = True, legend_below: bool = False
+) -> go.Figure:
+    """The house style: white background, readable type, Okabe-Ito colours.
+
+    The legend goes above the plot, clear of the axis titles; a figure with subplot
+    titles (which sit above its panels) takes it below (``legend_below``).
+    """
+    fig.update_layout(
+        template="plotly_white",
+        colorway=SERIES_COLOURS,
+        font={"size": 13, "color": "#222222"},
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        hoverlabel={"font_size": 13},
+        showlegend=legend,
+        legend=(
+            {"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0}
+            if legend_below
+            else {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+        ),
+    )
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def chart(
+    key: str,
+    title: str,
+    figure: go.Figure,
+    table: pd.DataFrame,
+    *,
+    description: str,
+    file_name: str,
+    column_config: Mapping[str, Any] | None = None,
+    caveats: Sequence[str] = (),
+    subtitle: str | None = None,
+) -> None:
+    """One chart the way every page shows one.
+
+    In a container keyed ``chart-<key>``: a heading (``title``, which stays the same
+    whatever the filters; ``subtitle`` says what they select), a *Chart* tab with the Plotly
+    figure (``description`` is its accessible name and the caption under it) and a
+    *Table* tab with ``table``, which must hold exactly what the chart draws; under
+    both, the button "Download CSV: <title>" (key ``download-<key>``) offering that
+    table as ``<file_name>.csv``. ``caveats`` (keys of :data:`CAVEATS`) sit beside it
+    in a bordered box keyed ``caveats-<key>``.
+    """
+    with st.container(key=f"chart-{key}"):
+        st.subheader(title, anchor=key)
+        if subtitle:
+            st.markdown(f"**{subtitle}**")
+        if caveats:
+            body, side = st.columns([3, 1], gap="medium")
+        else:
+            body, side = st.container(), None
+        with body:
+            on_chart, on_table = st.tabs(["Chart", "Table"])
+            with on_chart:
+                st.plotly_chart(
+                    figure,
+                    key=f"plot-{key}",
+                    config={**PLOTLY_CONFIG, "toImageButtonOptions": {"filename": file_name}},
+                    theme=None,
+                    alt=description,
+                )
+                st.caption(description)
+            with on_table:
+                st.dataframe(table, hide_index=True, column_config=column_config, key=f"table-{key}")
+            download(key, title, table, file_name)
+        if side is not None:
+            with side, st.container(border=True, key=f"caveats-{key}"):
+                st.markdown(":material/info: **Read with care**")
+                for name in caveats:
+                    st.caption(CAVEATS[name])
+
+
+def table(
+    key: str,
+    title: str,
+    frame: pd.DataFrame,
+    *,
+    file_name: str,
+    column_config: Mapping[str, Any] | None = None,
+    caption: str | None = None,
+    height: int | str = "auto",
+) -> None:
+    """A table with no chart, with the same download as a chart's (key ``download-<key>``),
+    in a container keyed ``tableview-<key>``."""
+    with st.container(key=f"tableview-{key}"):
+        st.subheader(title, anchor=key)
+        if caption:
+            st.caption(caption)
+        st.dataframe(frame, hide_index=True, column_config=column_config, key=f"table-{key}", height=height)
+        download(key, title, frame, file_name)
+
+
+def download(key: str, title: str, frame: pd.DataFrame, file_name: str) -> None:
+    st.download_button(
+        f"Download CSV: {title}",
+        csv_bytes(frame),
+        file_name=f"{file_name}.csv",
+        mime="text/csv",
+        key=f"download-{key}",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def add_breaks(fig: go.Figure, *, rows: int = 1, cols: int = 1, label_row: int = 1) -> go.Figure:
+    """Dotted lines at the recording-rule changes on every panel, labelled on one
+    panel (the first of ``label_row``)."""
+    for row in range(1, rows + 1):
+        for col in range(1, cols + 1):
+            for brk in SERIES_BREAKS:
+                fig.add_vline(
+                    x=pd.Timestamp(brk.date).timestamp() * 1000,
+                    line={"color": MARKER_COLOUR, "width": 1, "dash": "dot"},
+                    row=row if rows > 1 or cols > 1 else None,
+                    col=col if rows > 1 or cols > 1 else None,
+                )
+    panel = fig.get_subplot(label_row, 1) if rows > 1 or cols > 1 else None
+    xref = panel.xaxis.plotly_name.replace("axis", "") if panel else "x"
+    yref = (panel.yaxis.plotly_name.replace("axis", "") if panel else "y") + " domain"
+    for brk in SERIES_BREAKS:
+        fig.add_annotation(
+            x=pd.Timestamp(brk.date).timestamp() * 1000,
+            y=1,
+            xref=xref,
+            yref=yref,
+            text=brk.label,
+            textangle=-90,
+            xanchor="right",
+            yanchor="top",
+            showarrow=False,
+            font={"size": 10, "color": MARKER_COLOUR},
+            bgcolor="rgba(255, 255, 255, 0.75)",
+        )
+    return fig
+
+
+def time_range(dates: pd.Series) -> list[pd.Timestamp]:
+    """A common x range for trend charts: the data and all the series breaks."""
+    first = pd.Timestamp(SERIES_BREAKS[0].date)
+    last = pd.Timestamp(SERIES_BREAKS[-1].date)
+    if len(dates):
+        first = min(first, pd.Timestamp(dates.min()))
+        last = max(last, pd.Timestamp(dates.max()))
+    return [first - pd.DateOffset(months=3), last + pd.DateOffset(months=3)]
+
+
+def trend_figure(series: pd.DataFrame, areas: Sequence[tuple[str, str]], groups: Sequence[str]) -> go.Figure:
+    """Rolling 12-month recorded offences: one row per offence group, one column per area.
+
+    Every panel has its own y axis starting at zero (harassment runs one or two orders
+    of magnitude above stalking, and a force far below England and Wales). Dotted
+    vertical lines mark the recording-rule changes that break the series; the top
+    row labels them.
+    """
+    fig = make_subplots(
+        rows=len(groups),
+        cols=len(areas),
+        shared_xaxes=True,
+        subplot_titles=[offence_label(g) if col == 0 else "" for g in groups for col in range(len(areas))],
+        vertical_spacing=0.16 / max(len(groups), 1) + 0.04,
+        horizontal_spacing=0.08,
+    )
+    x_range = time_range(series["period_end"])
+    for row, group in enumerate(groups, start=1):
+        for col, (code, name) in enumerate(areas, start=1):
+            panel = series[(series["offence_group"] == group) & (series["area_code"] == code)]
+            fig.add_trace(
+                go.Scatter(
+                    x=panel["period_end"],
+                    y=panel["offences"].astype("float64"),
+                    mode="lines",
+                    name=f"{offence_label(group)}, {name}",
+                    line={"color": OFFENCE_COLOURS.get(group, OKABE_ITO["black"]), "width": 2.5},
+                    hovertemplate=(
+                        "12 months to %{x|%d %b %Y}<br>%{y:,.0f} recorded offences"
+                        f"<extra>{offence_label(group)}, {name}</extra>"
+                    ),
+                ),
+                row=row,
+                col=col,
+            )
+            fig.update_yaxes(rangemode="tozero", tickformat=",d", row=row, col=col)
+            fig.update_xaxes(range=x_range, row=row, col=col)
+    add_breaks(fig, rows=len(groups), cols=len(areas))
+    style(fig, height=210 * len(groups) + 80, legend=False)
+    if len(areas) > 1:  # name the columns above the first row's panel titles
+        for col, (_, name) in enumerate(areas, start=1):
+            domain = fig.get_subplot(1, col).xaxis.domain
+            fig.add_annotation(
+                x=(domain[0] + domain[1]) / 2,
+                y=1,
+                xref="paper",
+                yref="paper",
+                yshift=38,
+                text=f"<b>{name}</b>",
+                showarrow=False,
+                font={"size": 15},
+            )
+    fig.update_layout(margin={"t": 80 if len(areas) > 1 else 40})
+    return fig
+
+
+def ranked_bars(
+    frame: pd.DataFrame,
+    *,
+    value: str,
+    label: str,
+    value_name: str,
+    highlight: str | None,
+    reference: float | None,
+    reference_name: str,
+    group_value: str | None = None,
+    group_name: str = "Its most similar group",
+    flag: str | None = None,
+    flag_names: Mapping[str, str] | None = None,
+    tickformat: str = ",.1f",
+    code: str = "area_code",
+    area_word: str = "force",
+) -> go.Figure:
+    """Areas ranked by ``value`` (largest at the top), with a reference line.
+
+    The chosen area is orange; areas whose ``flag`` column names a category
+    (``flag_names``: category -> legend name) are coloured and hatched, so the
+    highlight does not rest on colour alone; ``group_value`` adds a black diamond for
+    each area's most similar group.
+    """
+    ranked = frame.dropna(subset=[value]).sort_values(value, ascending=True)
+    fig = go.Figure()
+    chosen = ranked[code] == highlight if highlight else pd.Series(False, index=ranked.index)
+    categories: list[tuple[str, pd.Series, dict]] = []
+    flagged = pd.Series(False, index=ranked.index)
+    if flag and flag_names:
+        for colour, (category, name) in zip(
+            (OKABE_ITO["vermillion"], OKABE_ITO["blue"]), flag_names.items(), strict=False
+        ):
+            mask = ranked[flag].fillna("") == category
+            flagged |= mask
+            categories.append((name, mask & ~chosen, {"color": colour, "pattern": {"shape": "/"}}))
+    categories.insert(0, (f"Other {area_word}s", ~flagged & ~chosen, {"color": NEUTRAL}))
+    chosen_marker: dict = {"color": OKABE_ITO["orange"], "line": {"color": "#000000", "width": 1.5}}
+    if bool((chosen & flagged).any()):
+        chosen_marker["pattern"] = {"shape": "/"}
+    categories.append((f"Chosen {area_word}", chosen, chosen_marker))
+    for name, mask, marker in categories:
+        part = ranked[mask]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=part[value],
+                y=part[label],
+                orientation="h",
+                name=name,
+                marker=marker,
+                hovertemplate=f"%{{y}}<br>{value_name}: %{{x:{tickformat}}}<extra></extra>",
+            )
+        )
+    if group_value:
+        groups = ranked.dropna(subset=[group_value])
+        fig.add_trace(
+            go.Scatter(
+                x=groups[group_value],
+                y=groups[label],
+                mode="markers",
+                name=group_name,
+                marker={"symbol": "diamond", "color": OKABE_ITO["black"], "size": 8},
+                hovertemplate=f"%{{y}}: group's {value_name.lower()} %{{x:{tickformat}}}<extra></extra>",
+            )
+        )
+    if reference is not None and not pd.isna(reference):
+        fig.add_vline(
+            x=float(reference),
+            line={"color": OKABE_ITO["black"], "width": 2, "dash": "dash"},
+            annotation={"text": f"{reference_name}: {reference:{tickformat}}", "font": {"size": 12}},
+            annotation_position="bottom right",
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(ranked[label]), automargin=True)
+    fig.update_xaxes(tickformat=tickformat, title=value_name, rangemode="tozero")
+    fig.update_layout(barmode="overlay", bargap=0.25)
+    return style(fig, height=max(320, 19 * len(ranked) + 120))
+
+
 def latest_metrics(
     series: pd.DataFrame, area_code: str, area_name: str, groups: Sequence[str], latest: dt.date
 ) -> None:
@@ -186,9 +596,8 @@ def latest_metrics(
     on the 12 months to a year earlier (grey: a rise is not good or bad news in itself)."""
     area = series[series["area_code"] == area_code]
     year_before = pd.Timestamp(latest) - pd.DateOffset(years=1)
-    label, *columns = st.columns([1.3, *([2] * len(groups))], vertical_alignment="center")
-    label.markdown(f"**{area_name}**")
-    for column, group in zip(columns, groups, strict=True):
+    st.markdown(f"**{area_name}**")
+    for column, group in zip(st.columns(len(groups)), groups, strict=True):
         rows = area[area["offence_group"] == group].set_index("period_end")["offences"]
         now = rows.get(pd.Timestamp(latest))
         before = rows.get(year_before)
@@ -198,89 +607,12 @@ def latest_metrics(
             share = f" ({change / int(before):+.1%})" if int(before) else ""
             delta = f"{change:+,}{share}"
         column.metric(
-            offence_label(group),
-            fmt_count(now),
+            METRIC_LABELS.get(group, offence_label(group)),
+            "n/a" if now is None or pd.isna(now) else f"{int(now):,}",
             delta,
             delta_color="off",
             delta_description="on a year earlier" if delta else None,
+            help=f"{offence_label(group)}: offences recorded in the 12 months to {latest:%d %B %Y}"
+            + ("" if delta else "; no complete 12 months a year earlier to compare with")
+            + ("." if now is not None and not pd.isna(now) else " (none recorded under this category then)."),
         )
-
-
-def time_range(series: pd.DataFrame) -> list[pd.Timestamp]:
-    """A common x range for every trend chart: the data and all the series breaks."""
-    first = pd.Timestamp(SERIES_BREAKS[0].date)
-    last = pd.Timestamp(SERIES_BREAKS[-1].date)
-    if len(series):
-        first = min(first, series["period_end"].min())
-        last = max(last, series["period_end"].max())
-    return [first - pd.DateOffset(months=3), last + pd.DateOffset(months=3)]
-
-
-def trend_figure(
-    series: pd.DataFrame,
-    area_name: str,
-    groups: Sequence[str],
-    x_range: Sequence[pd.Timestamp],
-) -> go.Figure:
-    """Rolling 12-month recorded offences for one area: one panel per offence group.
-
-    Every panel has its own y axis starting at zero (harassment runs one or two orders
-    of magnitude above stalking, and a force far below England and Wales). Dotted
-    vertical lines mark the recording-rule changes that break the series; the top
-    panel labels them.
-    """
-    fig = make_subplots(
-        rows=len(groups),
-        cols=1,
-        shared_xaxes=True,
-        subplot_titles=[offence_label(g) for g in groups],
-        vertical_spacing=0.16 / max(len(groups), 1) + 0.04,
-    )
-    for row, group in enumerate(groups, start=1):
-        panel = series[series["offence_group"] == group]
-        fig.add_trace(
-            go.Scatter(
-                x=panel["period_end"],
-                y=panel["offences"].astype("float64"),
-                mode="lines",
-                name=offence_label(group),
-                line={"color": OFFENCE_COLOURS.get(group, OKABE_ITO["black"]), "width": 2.5},
-                hovertemplate=(
-                    "12 months to %{x|%d %b %Y}<br>%{y:,.0f} recorded offences"
-                    f"<extra>{offence_label(group)}, {area_name}</extra>"
-                ),
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
-        fig.update_yaxes(rangemode="tozero", tickformat=",d", row=row, col=1)
-        fig.update_xaxes(range=list(x_range), row=row, col=1)
-        for brk in SERIES_BREAKS:
-            fig.add_vline(
-                x=pd.Timestamp(brk.date).timestamp() * 1000,
-                line={"color": MARKER_COLOUR, "width": 1, "dash": "dot"},
-                row=row,
-                col=1,
-            )
-    top = fig.get_subplot(1, 1)
-    for brk in SERIES_BREAKS:
-        fig.add_annotation(
-            x=pd.Timestamp(brk.date).timestamp() * 1000,
-            y=1,
-            xref=top.xaxis.plotly_name.replace("axis", ""),
-            yref=top.yaxis.plotly_name.replace("axis", "") + " domain",
-            text=brk.label,
-            textangle=-90,
-            xanchor="right",
-            yanchor="top",
-            showarrow=False,
-            font={"size": 10, "color": MARKER_COLOUR},
-            bgcolor="rgba(255, 255, 255, 0.75)",
-        )
-    fig.update_layout(
-        height=230 * len(groups) + 40,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        hovermode="closest",
-    )
-    return fig

@@ -1,25 +1,40 @@
-"""Small published warehouses for the dashboard tests, and helpers to replace them.
+"""Small published warehouses for the dashboard tests, and helpers to drive the app.
 
 ``build_warehouse`` writes a real DuckDB file holding ``marts.recorded_crime_12m`` and
-``marts.source_files`` with the dbt contract's columns and types, filled with a few
-forces' worth of made-up figures, so the dashboards can be tested without running
-the whole pipeline. ``republish`` replaces a published file the way the pipeline does:
-a new file written beside it, checkpointed, closed and moved on with ``os.replace``.
+``marts.source_files`` with the dbt contract's columns and types (and an empty
+``marts.attrition``, whose CPS Areas every page's filters read), filled with a few
+forces' worth of made-up figures, so the overview can be tested without running the
+whole pipeline; the other pages are tested on the warehouse the pipeline publishes
+from the sample. ``republish`` replaces a published file the way the pipeline does: a
+new file written beside it, checkpointed, closed and moved on with ``os.replace``.
+
+``open_page`` runs the app with Streamlit's AppTest on one page; ``Downloads``
+captures what the download buttons offer; ``write_run_log`` writes the run log the
+data quality page reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import io
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
+import pandas as pd
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-APP = PROJECT_ROOT / "dashboards" / "app.py"
+DASHBOARDS = PROJECT_ROOT / "dashboards"
+APP = DASHBOARDS / "app.py"
 NATIONAL = ("K04000001", "England and Wales")
 
 #: Forces in the test warehouses: (area_code, area_name, size factor).
@@ -40,6 +55,14 @@ create or replace table marts.recorded_crime_12m (
     offence_group varchar,
     offences bigint,
     quarters_in_window integer
+);
+create or replace table marts.attrition (
+    area_code varchar not null,
+    area_name varchar,
+    area_type varchar,
+    financial_year varchar,
+    period_end date,
+    offence_group varchar
 );
 create or replace table marts.source_files (
     file_name varchar,
@@ -192,3 +215,162 @@ def set_latest_national(warehouse: Path, group: str, value: int) -> Path:
         )
 
     return republish(warehouse, change)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def dashboards_module(name: str) -> ModuleType:
+    """One of the dashboard's modules (components, filters, queries, ...), imported the
+    way the app imports it: from the dashboards folder on sys.path."""
+    if str(DASHBOARDS) not in sys.path:
+        sys.path.insert(0, str(DASHBOARDS))
+    return importlib.import_module(name)
+
+
+def page_file(slug: str) -> str:
+    """The page's file relative to app.py, from the app's own page list."""
+    return next(p.file for p in dashboards_module("components").PAGES if p.slug == slug)
+
+
+def open_page(
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    slug: str = "overview",
+    params: Mapping[str, str] | None = None,
+) -> AppTest:
+    """The app run on ``warehouse`` and showing page ``slug``, opened with ``params`` in
+    its address as a shared link would open it (the page's first run sees them)."""
+    monkeypatch.setenv("HSINSIGHT_WAREHOUSE", str(warehouse))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    if slug == "overview":
+        for name, value in (params or {}).items():
+            at.query_params[name] = value
+        at.run()
+    else:
+        at.run()  # AppTest learns the st.navigation pages from a first run
+        at.query_params.clear()
+        for name, value in (params or {}).items():
+            at.query_params[name] = value
+        at.switch_page(page_file(slug)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_block(at: AppTest, key: str):
+    """The container of one chart (``chart-<key>``) or table (``tableview-<key>``)."""
+    for prefix in ("chart-", "tableview-"):
+        try:
+            return at.container(key=f"{prefix}{key}")
+        except KeyError:
+            continue
+    raise KeyError(f"no chart or table {key!r} on the page")
+
+
+def block_keys(at: AppTest, prefix: str) -> list[str]:
+    """The keys (without ``prefix``) of every container keyed ``<prefix>...``, in page order."""
+    return [b.key[len(prefix) :] for b in at.container if b.key and b.key.startswith(prefix)]
+
+
+def shown_table(at: AppTest, key: str) -> pd.DataFrame:
+    """The table view of a chart: exactly what it shows."""
+    return chart_block(at, key).dataframe[0].value
+
+
+def plotly_spec(at: AppTest, key: str) -> dict:
+    import json
+
+    chart = chart_block(at, key).get("plotly_chart")[0]
+    return json.loads(chart.proto.spec)
+
+
+class Downloads:
+    """Captures the bytes every download button hands to Streamlit's media store."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.files: dict[str, tuple[bytes, str | None]] = {}
+        original = MemoryMediaFileStorage.load_and_get_id
+        files = self.files
+
+        def load_and_get_id(storage, path_or_data, mimetype, kind, filename=None):
+            file_id = original(storage, path_or_data, mimetype, kind, filename)
+            if isinstance(path_or_data, bytes):
+                files[file_id] = (path_or_data, filename)
+            return file_id
+
+        monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+
+    def data(self, button) -> bytes:
+        return self.files[Path(button.proto.url).stem][0]
+
+    def file_name(self, button) -> str | None:
+        return self.files[Path(button.proto.url).stem][1]
+
+    def csv(self, button) -> pd.DataFrame:
+        return pd.read_csv(io.BytesIO(self.data(button)))
+
+
+def as_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as it reads back from CSV (to compare a table with its download)."""
+    return pd.read_csv(io.StringIO(frame.to_csv(index=False)))
+
+
+# --------------------------------------------------------------------------- run log
+
+RUN_COLUMNS = (
+    "run_id varchar, orchestrator varchar, started_at timestamp, finished_at timestamp, seconds double, "
+    "outcome varchar, published boolean, sources varchar, files_loaded integer, rows_loaded bigint, "
+    "checks_run integer, checks_passed integer, checks_warned integer, checks_failed integer, "
+    "message varchar, synthetic boolean, data_docs varchar"
+)
+CHECK_RESULT_COLUMNS = (
+    "run_id varchar, check_name varchar, severity varchar, description varchar, success boolean, "
+    "rows bigint, failed_expectations integer"
+)
+CHECK_FINDING_COLUMNS = (
+    "run_id varchar, check_name varchar, severity varchar, expectation varchar, column_name varchar, "
+    "message varchar, area_code varchar, area_name varchar, period varchar, detail varchar"
+)
+
+
+def write_run_log(
+    path: Path, runs: Sequence[tuple], results: Sequence[tuple] = (), findings: Sequence[tuple] = ()
+) -> Path:
+    """A run log (runs.duckdb) with the tables and columns hsinsight.runs writes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    work = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.duckdb")
+    con = duckdb.connect(str(work))
+    try:
+        con.execute(f"create table runs ({RUN_COLUMNS})")
+        con.execute(f"create table check_results ({CHECK_RESULT_COLUMNS})")
+        con.execute(f"create table check_findings ({CHECK_FINDING_COLUMNS})")
+        if runs:
+            con.executemany(f"insert into runs values ({', '.join(['?'] * 17)})", list(runs))
+        if results:
+            con.executemany(f"insert into check_results values ({', '.join(['?'] * 7)})", list(results))
+        if findings:
+            con.executemany(f"insert into check_findings values ({', '.join(['?'] * 10)})", list(findings))
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    os.replace(work, path)
+    return path
+
+
+def copy_warehouse(source: Path, folder: Path) -> Path:
+    """A private copy of a published warehouse (same file name, so the same catalog)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / source.name
+    shutil.copyfile(source, target)
+    return target
+
+
+def query(path: Path, sql: str, params: Sequence | Mapping | None = None) -> pd.DataFrame:
+    """Rows from a warehouse file, read independently of the dashboard's code."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f'attach ? as "{path.stem}" (read_only)', [str(path)])
+        con.execute(f'use "{path.stem}"')
+        return con.execute(sql, params or []).df()
+    finally:
+        con.close()

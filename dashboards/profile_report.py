@@ -1,0 +1,260 @@
+"""A force's problem profile: its measures beside England and Wales and its most similar
+group, as a table and as a one-page HTML document a PCC's analyst can file or print.
+
+Works on the rows of ``marts.problem_profile`` (one per force and 12-month period),
+whose columns come in threes: ``<measure>``, ``<measure>_england_and_wales`` and
+``<measure>_msg``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str  # the problem_profile column
+    label: str
+    unit: str  # count | change | per_1000 | share | ratio
+    basis: str  # recorded | outcomes | courts
+
+
+def _offence_measures(offence: str, name: str) -> list[Measure]:
+    lower = name.lower()
+    return [
+        Measure(f"{offence}_offences", f"Recorded {lower}", "count", "recorded"),
+        Measure(f"{offence}_pct_change", f"Recorded {lower}: change on a year earlier", "change", "recorded"),
+        Measure(f"{offence}_rate_per_1000", f"Recorded {lower} per 1,000 residents", "per_1000", "recorded"),
+        Measure(
+            f"{offence}_share_charged_summonsed",
+            f"{name} outcomes: charged or summonsed",
+            "share",
+            "outcomes",
+        ),
+        Measure(
+            f"{offence}_share_evidential_difficulties_victim_does_not_support",
+            f"{name} outcomes: victim does not support action",
+            "share",
+            "outcomes",
+        ),
+        Measure(
+            f"{offence}_share_evidential_difficulties_victim_supports",
+            f"{name} outcomes: evidential difficulties, victim supports action",
+            "share",
+            "outcomes",
+        ),
+        Measure(
+            f"{offence}_share_no_suspect_identified",
+            f"{name} outcomes: no suspect identified",
+            "share",
+            "outcomes",
+        ),
+        Measure(f"{offence}_prosecuted", f"{name} defendants prosecuted (courts)", "count", "courts"),
+        Measure(f"{offence}_convicted", f"{name} defendants convicted (courts)", "count", "courts"),
+        Measure(f"{offence}_conviction_ratio", f"{name} conviction ratio (courts)", "share", "courts"),
+    ]
+
+
+#: Every measure of the profile, in the order the profile lists them.
+MEASURES: tuple[Measure, ...] = (
+    *_offence_measures("stalking", "Stalking"),
+    *_offence_measures("harassment", "Harassment"),
+    Measure(
+        "harassment_to_stalking_ratio", "Harassment crimes recorded per stalking crime", "ratio", "recorded"
+    ),
+)
+
+#: The measures the profile page charts (rates and shares, comparable across forces),
+#: in the order of its grid, with titles short enough for a small panel.
+CHARTED = {
+    "stalking_rate_per_1000": "Stalking per 1,000<br>residents",
+    "harassment_rate_per_1000": "Harassment per 1,000<br>residents",
+    "harassment_to_stalking_ratio": "Harassment crimes per<br>stalking crime",
+    "stalking_share_charged_summonsed": "Stalking outcomes:<br>charged or summonsed",
+    "stalking_share_evidential_difficulties_victim_does_not_support": "Stalking outcomes: victim<br>does not support action",
+    "stalking_conviction_ratio": "Stalking conviction<br>ratio (courts)",
+    "harassment_share_charged_summonsed": "Harassment outcomes:<br>charged or summonsed",
+    "harassment_share_evidential_difficulties_victim_does_not_support": (
+        "Harassment outcomes: victim<br>does not support action"
+    ),
+    "harassment_conviction_ratio": "Harassment conviction<br>ratio (courts)",
+}
+
+UNIT_NAMES = {
+    "count": "number",
+    "change": "proportion (0.23 = +23%)",
+    "per_1000": "per 1,000 residents",
+    "share": "proportion 0-1",
+    "ratio": "ratio",
+}
+
+
+def measures_table(row: pd.Series) -> pd.DataFrame:
+    """One force's measures for one period: measure, its basis, unit, the force's
+    value, England and Wales's and the most similar group's."""
+    period = pd.Timestamp(row["period_end"]).date()
+    court_year = int(row["court_calendar_year"])
+    records = []
+    for m in MEASURES:
+        records.append(
+            {
+                "area_code": row["area_code"],
+                "area_name": row["area_name"],
+                "period_end": period,
+                "measure_key": m.key,
+                "measure": m.label,
+                "figures_for": f"calendar year {court_year}"
+                if m.basis == "courts"
+                else f"12 months to {period:%d %b %Y}",
+                "unit": UNIT_NAMES[m.unit],
+                "force": _value(row, m.key),
+                "england_and_wales": _value(row, f"{m.key}_england_and_wales"),
+                "most_similar_group": _value(row, f"{m.key}_msg"),
+            }
+        )
+    frame = pd.DataFrame(records)
+    for column in ("force", "england_and_wales", "most_similar_group"):
+        frame[column] = frame[column].astype("Float64")
+    return frame
+
+
+def _value(row: pd.Series, key: str) -> float | None:
+    value = row.get(key)
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def format_value(value: object, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "not available"
+    value = float(value)
+    if unit == UNIT_NAMES["count"]:
+        return f"{value:,.0f}"
+    if unit == UNIT_NAMES["change"]:
+        return f"{value:+.1%}"
+    if unit == UNIT_NAMES["share"]:
+        return f"{value:.1%}"
+    if unit == UNIT_NAMES["per_1000"]:
+        return f"{value:.2f}"
+    return f"{value:.1f}"
+
+
+def key_findings(row: pd.Series) -> list[str]:
+    """Plain sentences on where the force stands, for the top of the profile."""
+    name = row["area_name"]
+    facts = []
+
+    def compare(key: str, what: str, fmt: str) -> None:
+        own, national = _value(row, key), _value(row, f"{key}_england_and_wales")
+        group = _value(row, f"{key}_msg")
+        if own is None or national is None:
+            return
+        side = "above" if own > national else "below" if own < national else "level with"
+        text = f"{what}: {format(own, fmt)}, {side} England and Wales ({format(national, fmt)})"
+        if group is not None:
+            text += f" and its most similar group ({format(group, fmt)})"
+        facts.append(text + ".")
+
+    compare("harassment_to_stalking_ratio", f"{name} recorded harassment crimes per stalking crime", ".1f")
+    compare("stalking_rate_per_1000", "Recorded stalking per 1,000 residents", ".2f")
+    compare(
+        "stalking_share_charged_summonsed", "Share of stalking outcomes that were a charge or summons", ".0%"
+    )
+    compare(
+        "stalking_share_evidential_difficulties_victim_does_not_support",
+        "Share of stalking outcomes closed because the victim did not support action",
+        ".0%",
+    )
+    if bool(row.get("harassment_to_stalking_outlier_flag")):
+        facts.append(
+            f"{name}'s harassment-to-stalking ratio is an outlier ({row.get('harassment_to_stalking_outlier_direction')}) "
+            "among territorial forces: check how it records stalking."
+        )
+    return facts
+
+
+def profile_html(
+    row: pd.Series,
+    measures: pd.DataFrame,
+    *,
+    synthetic: bool,
+    caveats: Sequence[str],
+    generated: dt.datetime,
+    warehouse: str,
+) -> str:
+    """A self-contained one-page profile of one force for one period."""
+    esc = html.escape
+    name = esc(str(row["area_name"]))
+    period = pd.Timestamp(row["period_end"])
+    group = row.get("peer_group_name")
+    population = row.get("population")
+    cells = (
+        (
+            m.measure,
+            m.figures_for,
+            *(format_value(v, m.unit) for v in (m.force, m.england_and_wales, m.most_similar_group)),
+        )
+        for m in measures.itertuples()
+    )
+    rows = "\n".join(
+        "<tr><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>".format(
+            *(esc(str(c)) for c in row)
+        )
+        for row in cells
+    )
+    findings = "\n".join(f"<li>{esc(f)}</li>" for f in key_findings(row))
+    notes = "\n".join(f"<li>{esc(c)}</li>" for c in caveats)
+    banner = (
+        '<p class="synthetic"><strong>Synthetic sample data.</strong> These figures are invented for '
+        "demonstration. Not official statistics.</p>"
+        if synthetic
+        else ""
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Stalking and harassment problem profile: {name}, 12 months to {period:%d %B %Y}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }}
+.synthetic {{ background: #fff3cd; border: 2px solid #E69F00; padding: .6rem .8rem; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .92rem; }}
+th, td {{ border-bottom: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }}
+td.n, th.n {{ text-align: right; white-space: nowrap; }}
+.meta {{ color: #555; font-size: .85rem; }}
+@media print {{ body {{ margin: 1cm; }} }}
+</style>
+</head>
+<body>
+{banner}
+<h1>Stalking and harassment problem profile: {name}</h1>
+<p><strong>12 months to {period:%d %B %Y}</strong>; court figures for calendar year
+{int(row["court_calendar_year"])}. Most similar group: {esc(str(group)) if isinstance(group, str) else "none"}.
+Residents: {f"{int(population):,}" if population is not None and not pd.isna(population) else "not applicable"}.</p>
+<h2>Key findings</h2>
+<ul>
+{findings or "<li>No comparison available for this period.</li>"}
+</ul>
+<h2>Measures</h2>
+<table>
+<thead><tr><th>Measure</th><th>Figures for</th><th class=n>{name}</th><th class=n>England and Wales</th>
+<th class=n>Most similar group</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+<h2>Read with care</h2>
+<ul>
+{notes}
+</ul>
+<p class="meta">Sources: Home Office police recorded crime and crime outcomes; Crown Prosecution Service;
+Ministry of Justice Outcomes by Offence; ONS mid-year population estimates. Generated by hsinsight on
+{generated:%d %B %Y %H:%M} UTC from {esc(warehouse)}.</p>
+</body>
+</html>
+"""

@@ -1,0 +1,256 @@
+"""Force comparison: how many harassment crimes each force records for every stalking
+crime (the inspection's Figure 3) and its rate per 1,000 residents, ranked, against
+England and Wales and its most similar group, outliers highlighted."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import components
+import filters
+import queries
+
+version = components.warehouse_or_stop()
+opts = filters.options(version)
+
+components.page_header(
+    "Force comparison",
+    "How does each force's recording of stalking and harassment compare with England and Wales "
+    "and with forces like it?",
+)
+
+ratio_periods = queries.ratio_periods(version)
+if not ratio_periods:
+    components.stop_with(
+        "The published warehouse has no harassment-to-stalking ratios (no 12 months with both "
+        "offences recorded). Run `make run` (or `hsinsight run`) with the recorded crime files."
+    )
+
+picker, offence_picker, when = st.columns(3, vertical_alignment="top")
+with picker:
+    force_code = filters.force_select(opts, label="Force to highlight")
+with offence_picker:
+    offence = filters.offence_select(list(filters.OFFENCE_LABELS), label="Offence for the rate per 1,000")
+with when:
+    period = filters.period_select(ratio_periods)
+label = components.period_label(period)
+st.caption(
+    "No boundary file ships with hsinsight, so forces are ranked rather than mapped. "
+    "Hover over a bar for its figures; the Table tab lists them all."
+)
+
+# ---- the ratio, ranked
+
+practice = queries.recording_practice(version, period)
+national = practice[practice["area_type"] == "national"]
+national_ratio = float(national["harassment_to_stalking_ratio"].iloc[0]) if len(national) else None
+forces = practice[practice["area_type"] == "force"].reset_index(drop=True)
+ratio_table = (
+    forces.dropna(subset=["harassment_to_stalking_ratio"])
+    .sort_values("harassment_to_stalking_ratio", ascending=False)
+    .assign(period_end=lambda f: f["period_end"].dt.date)[
+        [
+            "area_code",
+            "area_name",
+            "peer_group_name",
+            "period_end",
+            "harassment_offences",
+            "stalking_offences",
+            "harassment_to_stalking_ratio",
+            "msg_ratio",
+            "national_ratio",
+            "robust_z_score",
+            "outlier_flag",
+            "outlier_direction",
+        ]
+    ]
+    .reset_index(drop=True)
+)
+outliers = ratio_table[ratio_table["outlier_flag"].fillna(False).astype(bool)]
+top, bottom = ratio_table.iloc[0], ratio_table.iloc[-1]
+description = (
+    f"Horizontal bar chart ranking {len(ratio_table)} forces by harassment crimes recorded for every "
+    f"stalking crime in the {label}: highest {top.area_name} ({top.harassment_to_stalking_ratio:.1f}), "
+    f"lowest {bottom.area_name} ({bottom.harassment_to_stalking_ratio:.1f}); England and Wales "
+    f"{components.fmt_number(national_ratio)} (dashed line). Diamonds mark each force's most similar group. "
+    + (
+        "Outliers: "
+        + ", ".join(f"{r.area_name} ({r.outlier_direction})" for r in outliers.itertuples())
+        + "."
+        if len(outliers)
+        else "No force is an outlier."
+    )
+)
+figure = components.ranked_bars(
+    ratio_table,
+    value="harassment_to_stalking_ratio",
+    label="area_name",
+    value_name="Harassment crimes per stalking crime",
+    highlight=force_code,
+    reference=national_ratio,
+    reference_name="England and Wales",
+    group_value="msg_ratio",
+    flag="outlier_direction",
+    flag_names={"high": "Outlier: high", "low": "Outlier: low"},
+)
+components.chart(
+    "ratio-ranked",
+    "Harassment crimes recorded for every stalking crime, by force",
+    figure,
+    ratio_table,
+    description=description,
+    file_name=f"hsinsight_harassment_to_stalking_ratio_{period:%Y%m%d}",
+    column_config={
+        "area_code": "Area code",
+        "area_name": "Force",
+        "peer_group_name": "Most similar group",
+        "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
+        "harassment_offences": st.column_config.NumberColumn("Harassment", format="localized"),
+        "stalking_offences": st.column_config.NumberColumn("Stalking", format="localized"),
+        "harassment_to_stalking_ratio": st.column_config.NumberColumn("Ratio", format="%.1f"),
+        "msg_ratio": st.column_config.NumberColumn("Group's ratio", format="%.1f"),
+        "national_ratio": st.column_config.NumberColumn("England and Wales", format="%.1f"),
+        "robust_z_score": st.column_config.NumberColumn("Robust z-score", format="%.2f"),
+        "outlier_flag": "Outlier",
+        "outlier_direction": "Direction",
+    },
+    caveats=("ratio", "outliers", "peer_groups", "stalking_2020"),
+    subtitle=label,
+)
+missing = forces[forces["harassment_to_stalking_ratio"].isna()]
+if len(missing):
+    st.caption(
+        "No ratio (a 12-month total missing, or no stalking recorded): "
+        + ", ".join(missing["area_name"].astype(str))
+        + "."
+    )
+
+# ---- the rate per 1,000, ranked
+
+rates = queries.force_rates(version, period, offence)
+offence_name = components.offence_label(offence).lower()
+rate_table = (
+    rates.dropna(subset=["rate_per_1000"])
+    .sort_values("rate_per_1000", ascending=False)
+    .assign(offence_group=offence, period_end=period)[
+        [
+            "area_code",
+            "area_name",
+            "peer_group_name",
+            "offence_group",
+            "period_end",
+            "offences",
+            "population",
+            "rate_per_1000",
+            "msg_rate_per_1000",
+            "national_rate_per_1000",
+        ]
+    ]
+    .reset_index(drop=True)
+)
+if rate_table.empty:
+    st.info(f"No force has a rate per 1,000 for {offence_name} in the {label}.")
+else:
+    national_rate = rate_table["national_rate_per_1000"].iloc[0]
+    high, low = rate_table.iloc[0], rate_table.iloc[-1]
+    components.chart(
+        "rate-ranked",
+        "Recorded offences per 1,000 residents, by force",
+        components.ranked_bars(
+            rate_table,
+            value="rate_per_1000",
+            label="area_name",
+            value_name="Recorded offences per 1,000 residents",
+            highlight=force_code,
+            reference=national_rate,
+            reference_name="England and Wales",
+            group_value="msg_rate_per_1000",
+            tickformat=",.2f",
+        ),
+        rate_table,
+        description=(
+            f"Horizontal bar chart ranking {len(rate_table)} forces by recorded {offence_name} per 1,000 "
+            f"residents in the {label}: highest {high.area_name} ({high.rate_per_1000:.2f}), lowest "
+            f"{low.area_name} ({low.rate_per_1000:.2f}); England and Wales {components.fmt_number(national_rate, 2)} "
+            "(dashed line). Diamonds mark each force's most similar group."
+        ),
+        file_name=f"hsinsight_rate_per_1000_{offence}_{period:%Y%m%d}",
+        column_config={
+            "area_code": "Area code",
+            "area_name": "Force",
+            "peer_group_name": "Most similar group",
+            "offence_group": "Offence group",
+            "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
+            "offences": st.column_config.NumberColumn("Recorded offences", format="localized"),
+            "population": st.column_config.NumberColumn("Residents", format="localized"),
+            "rate_per_1000": st.column_config.NumberColumn("Per 1,000", format="%.2f"),
+            "msg_rate_per_1000": st.column_config.NumberColumn("Group per 1,000", format="%.2f"),
+            "national_rate_per_1000": st.column_config.NumberColumn(
+                "England and Wales per 1,000", format="%.2f"
+            ),
+        },
+        caveats=("recorded_crime", "btp_rate", "peer_groups"),
+        subtitle=f"{components.offence_label(offence)}, {label}",
+    )
+
+# ---- one force's ratio over time
+
+if force_code:
+    trend = queries.ratio_trend(version, force_code)
+    name = opts.forces[force_code]
+    if trend.empty:
+        st.info(f"{name} has no harassment-to-stalking ratio in any 12 months.")
+    else:
+        figure = go.Figure()
+        lines = (
+            ("harassment_to_stalking_ratio", name, components.AREA_COLOURS["area"], "solid"),
+            ("national_ratio", queries.NATIONAL_NAME, components.AREA_COLOURS["national"], "dash"),
+            ("msg_ratio", "Its most similar group", components.AREA_COLOURS["group"], "dot"),
+        )
+        for column, line_name, colour, dash in lines:
+            figure.add_trace(
+                go.Scatter(
+                    x=trend["period_end"],
+                    y=trend[column],
+                    mode="lines",
+                    name=line_name,
+                    line={"color": colour, "width": 2.5, "dash": dash},
+                    hovertemplate=f"12 months to %{{x|%d %b %Y}}<br>%{{y:.1f}}<extra>{line_name}</extra>",
+                )
+            )
+        figure.update_yaxes(title="Harassment crimes per stalking crime", rangemode="tozero")
+        figure.update_xaxes(range=components.time_range(trend["period_end"]))
+        components.add_breaks(figure)
+        components.style(figure, height=380)
+        trend_table = trend.assign(period_end=trend["period_end"].dt.date)
+        latest = trend.iloc[-1]
+        components.chart(
+            "ratio-trend",
+            "The chosen force's ratio over time",
+            figure,
+            trend_table,
+            description=(
+                f"Line chart of {name}'s harassment-to-stalking ratio for each 12 months from "
+                f"{trend['period_end'].min():%B %Y} to {trend['period_end'].max():%B %Y} (solid), with England "
+                f"and Wales's (dashed) and its most similar group's (dotted). Latest: {name} "
+                f"{latest.harassment_to_stalking_ratio:.1f}, England and Wales {latest.national_ratio:.1f}."
+            ),
+            file_name=f"hsinsight_ratio_trend_{force_code.lower()}",
+            column_config={
+                "area_code": "Area code",
+                "area_name": "Force",
+                "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
+                "peer_group_name": "Most similar group",
+                "harassment_to_stalking_ratio": st.column_config.NumberColumn("Ratio", format="%.1f"),
+                "national_ratio": st.column_config.NumberColumn("England and Wales", format="%.1f"),
+                "msg_ratio": st.column_config.NumberColumn("Group's ratio", format="%.1f"),
+                "outlier_flag": "Outlier",
+            },
+            caveats=("series_breaks", "ratio"),
+            subtitle=f"{name} against England and Wales and its most similar group",
+        )
+else:
+    st.caption(
+        "Choose a force to see its ratio over time beside England and Wales and its most similar group."
+    )
