@@ -111,7 +111,7 @@ def ingest_source(
         "source": source_id,
         "store": str(store),
         "changed": changed,
-        "files_loaded": len(loaded),
+        "files_loaded": len({f["file"] for f in loaded}),
         "rows_loaded": sum(int(f.get("rows") or 0) for f in loaded),
     }
 
