@@ -65,9 +65,14 @@ def ingest(
 RAW_STORE_FOLDER = "raw"
 
 
+def raw_store_dir(warehouse: Path) -> Path:
+    """The folder of the raw stores of the warehouse published at ``warehouse``."""
+    return Path(warehouse).resolve().parent / RAW_STORE_FOLDER
+
+
 def raw_store(warehouse: Path, source_id: str) -> Path:
     """The raw store of ``source_id`` for the warehouse published at ``warehouse``."""
-    return Path(warehouse).resolve().parent / RAW_STORE_FOLDER / f"{source_id}.duckdb"
+    return raw_store_dir(warehouse) / f"{source_id}.duckdb"
 
 
 def ingest_source(
@@ -144,7 +149,7 @@ def assemble(build_db: Path, warehouse: Path, cfg: Settings | None = None) -> di
             )
         if not any(rows.values()):
             raise HsinsightError(
-                f"no raw data to build from: no source has rows in {raw_store(warehouse, '*').parent} "
+                f"no raw data to build from: no source has rows in {raw_store_dir(warehouse)} "
                 "or in the published warehouse; run the ingest DAGs first"
             )
         synthetic = ingesting.holds_synthetic_rows(con)
@@ -161,7 +166,7 @@ def warehouse_is_behind(warehouse: Path) -> bool:
     no warehouse yet while a store exists): a build is then due even without a new
     asset event, for instance after a build that failed."""
     warehouse = Path(warehouse).resolve()
-    stores = list(raw_store(warehouse, "x").parent.glob("*.duckdb"))
+    stores = list(raw_store_dir(warehouse).glob("*.duckdb"))
     if not stores:
         return False
     if not warehouse.is_file():
@@ -173,8 +178,7 @@ def warehouse_is_behind(warehouse: Path) -> bool:
 def forget_raw_stores(warehouse: Path) -> None:
     """Remove the raw stores after a build that did not come from them (a direct run):
     the next ingest DAG of each source starts again from the published warehouse."""
-    folder = raw_store(warehouse, "x").parent
-    for store in folder.glob("*.duckdb"):
+    for store in raw_store_dir(warehouse).glob("*.duckdb"):
         store.unlink(missing_ok=True)
 
 
