@@ -53,6 +53,20 @@ for finding in profile_report.key_findings(row):
 
 # ---- the measures, against England and Wales and the group
 
+#: The columns of the measures tables (the chart's and the full list's).
+MEASURE_COLUMNS = {
+    "area_code": "Area code",
+    "area_name": "Force",
+    "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
+    "measure_key": "Measure key",
+    "measure": "Measure",
+    "figures_for": "Figures for",
+    "unit": "Unit",
+    "force": st.column_config.NumberColumn(name, format="%.3f"),
+    "england_and_wales": st.column_config.NumberColumn("England and Wales", format="%.3f"),
+    "most_similar_group": st.column_config.NumberColumn("Most similar group", format="%.3f"),
+}
+
 measures = profile_report.measures_table(row)
 charted = measures.set_index("measure_key").loc[list(profile_report.CHARTED)].reset_index()[measures.columns]
 columns = 3
@@ -113,18 +127,7 @@ components.chart(
         + "."
     ),
     file_name=f"hsinsight_profile_measures_{force_code.lower()}_{period:%Y%m%d}",
-    column_config={
-        "area_code": "Area code",
-        "area_name": "Force",
-        "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
-        "measure_key": "Measure key",
-        "measure": "Measure",
-        "figures_for": "Figures for",
-        "unit": "Unit",
-        "force": st.column_config.NumberColumn(name, format="%.3f"),
-        "england_and_wales": st.column_config.NumberColumn("England and Wales", format="%.3f"),
-        "most_similar_group": st.column_config.NumberColumn("Most similar group", format="%.3f"),
-    },
+    column_config=MEASURE_COLUMNS,
     caveats=("recorded_crime", "ratio", "peer_groups"),
     subtitle=f"{name}, {label}; court figures for {int(row['court_calendar_year'])}",
 )
@@ -252,18 +255,7 @@ components.table(
     measures,
     file_name=f"hsinsight_profile_all_measures_{force_code.lower()}_{period:%Y%m%d}",
     caption=f"{name}, {label}; court figures for calendar year {int(row['court_calendar_year'])}.",
-    column_config={
-        "area_code": "Area code",
-        "area_name": "Force",
-        "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
-        "measure_key": "Measure key",
-        "measure": "Measure",
-        "figures_for": "Figures for",
-        "unit": "Unit",
-        "force": st.column_config.NumberColumn(name, format="%.3f"),
-        "england_and_wales": st.column_config.NumberColumn("England and Wales", format="%.3f"),
-        "most_similar_group": st.column_config.NumberColumn("Most similar group", format="%.3f"),
-    },
+    column_config=MEASURE_COLUMNS,
 )
 
 st.subheader("Download the profile")
