@@ -21,6 +21,8 @@ class Fixture:
     rows: list[list[str]]
     #: canonical raw column -> header text, for reading values back
     columns: dict[str, str] = field(default_factory=dict)
+    #: a wide table: how many period columns each row spreads over (one raw row each)
+    melt: int = 0
 
     def cells(self) -> list[list[str]]:
         return [[t] for t in self.title] + [[]] + [self.header] + self.rows
@@ -94,6 +96,61 @@ FIXTURES: dict[str, Fixture] = {
             ["W15000004", "Dyfed-Powys", "20,000", "6,000", "1,020"],
         ],
         {"area_code": "Area Code", "stalking_and_harassment": "Stalking and harassment [note 4]"},
+    ),
+    "ons_pfa_rates_v1": Fixture(
+        "ons_pfa_rates_v1",
+        "ons__pfa_rates",
+        ["Table P3:  Police recorded crime by offence group and police force area, English regions and Wales, "
+         "rate of offences, year ending March 20181,2", "", "England and Wales"],
+        ["Area Code", "Area Name", "Population figures\n (mid-2016)3  rounded to 100", "", "Stalking\nand harassment"],
+        [
+            ["K04000001", "ENGLAND AND WALES10", "58381200", "", "5.06"],
+            ["E23000034", "City of London", "7300", "", "+"],
+            ["E23000031", "Surrey7,8", "1185300", "", "3.7"],
+        ],
+        {"area_code": "Area Code", "stalking_and_harassment_rate": "Stalking\nand harassment"},
+    ),
+    "ons_pfa_mye_wide_v1": Fixture(
+        "ons_pfa_mye_wide_v1",
+        "ons__population",
+        ["Table P9:  Mid-year population estimates for police force areas, English regions and Wales, 2002 to 20161"],
+        ["Area Code", "Area Name", "2015", "2016"],
+        [
+            ["K04000001", "ENGLAND AND WALES", "57885400", "58381200"],
+            ["W15000004", "Dyfed-Powys", "515100", "515100"],
+        ],
+        {"area_code": "Area Code"},
+        melt=2,
+    ),
+    "ons_appendix_a5a_v1": Fixture(
+        "ons_appendix_a5a_v1",
+        "ons__appendix_recorded_crime",
+        ["Table A5a:  Police recorded crime by offence, year ending March 2003 to year ending September 2025 "
+         "and percentage change between year ending September 2024 and year ending September 2025 [notes 1, 2]",
+         "England and Wales", "Some shorthand is used in this table. [x] indicates that data are not available"],
+        ["Offence\n code", "Offence category", "Apr 2013 to \n Mar 2014", "Apr 2014 to \n Mar 2015",
+         "Oct 2024 to Sep 2025", "Percentage change"],
+        [
+            ["", "Stalking and harassment [note 22, 27]", "62656", "80531", "716824", "-3"],
+            ["8L", "Harassment [note 24,25,26,27]", "59942", "77297", "316279", "-2"],
+            ["8Q", "Stalking [note 25,27]", "[x]", "2882", "135590", "4"],
+        ],
+        {"offence_category": "Offence category"},
+        melt=3,
+    ),
+    "home_office_prc_rolling_v1": Fixture(
+        "home_office_prc_rolling_v1",
+        "home_office__pfa_rolling",
+        ["Police recorded crime by police force area, rolling 12-month totals"],
+        ["12 months ending", "PFA", "Region", "Offence", "Rolling year total number of offences"],
+        [
+            ["31/12/2016", "Surrey", "South East", "Stalking and harassment", "3500"],
+            ["30/12/2017", "Surrey", "South East", "Stalking and harassment", "4366"],
+            ["31/12/2017", "City of London", "London", "Stalking and harassment", "54"],
+            ["31/12/2017", "Action Fraud", "Fraud: Action Fraud", "Action Fraud", "300000"],
+            ["31/12/2017", "Kent", "South East", "Miscellaneous crimes against society", "-3"],
+        ],
+        {"force_name": "PFA", "rolling_total": "Rolling year total number of offences"},
     ),
     "ons_mye_pfa_v1": Fixture(
         "ons_mye_pfa_v1",

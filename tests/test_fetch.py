@@ -455,7 +455,9 @@ def test_registry_that_is_not_yaml_or_missing_is_a_clear_error(tmp_path):
 
 SOURCE_IDS = [
     "home_office_recorded_crime",
+    "home_office_pfa_rolling",
     "ons_pfa_recorded_crime",
+    "ons_appendix_tables",
     "home_office_outcomes",
     "cps_vawg",
     "moj_court_outcomes",

@@ -145,6 +145,10 @@ def _run(args: argparse.Namespace) -> int:
             )
         for name in result.skipped:
             print(f"  skipped {name}: not a data file (.csv, .ods, .xlsx or .zip)")
+        for note in result.notes:
+            word = "not used" if note["action"] == "not_used" else "noted"
+            detail = note["detail"].removeprefix("not used: ").replace(": not used: ", ": ")
+            print(f"  {word} {note['file']}: {detail}")
         checks = result.checks or {}
         print(
             f"checks: {len(checks.get('checks', []))} run, "

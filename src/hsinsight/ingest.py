@@ -49,6 +49,7 @@ from hsinsight.sources.base import (
     Column,
     Layout,
     normalise_header,
+    strip_footnotes,
 )
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,12 @@ class Table:
     csv_path: Path  # UTF-8 CSV that is loaded (the file itself, or a converted copy)
     skip_lines: int  # lines before the header in csv_path
     constants: dict[str, str] = field(default_factory=dict)  # values taken from the title rows
+    #: a wide table's period columns: position -> the header as written (one space
+    #: for each run of white space, footnote marks dropped)
+    melted: dict[int, str] = field(default_factory=dict)
+    #: what ingest noticed and kept (faults among rows the platform does not use,
+    #: footnote rows under the table): written to the ingest log
+    notes: list[str] = field(default_factory=list)
     #: False while only the head of csv_path is known to be UTF-8 (a big CSV file is not
     #: decoded twice: the loader checks the rest as it reads and falls back if it must)
     text_checked: bool = True
@@ -101,6 +108,27 @@ class Table:
     @property
     def is_synthetic(self) -> bool:
         return any(SYNTHETIC_MARKER.lower() in p.lower() for p in self.preamble)
+
+    def provides(self, name: str) -> bool:
+        """Whether the table fills column ``name`` (from a cell, its title rows or its header)."""
+        melt = self.layout.melt
+        if melt is not None and self.melted and name in (melt.label_column, melt.value_column):
+            return True
+        return name in self.positions or name in self.constants
+
+    def header_of(self, name: str) -> str | None:
+        """The header text of column ``name`` as the file writes it (None when it has none)."""
+        if name in self.positions:
+            return self.header[self.positions[name]]
+        return None
+
+
+class NotUsedTable(Exception):
+    """A sheet holding a known publisher's table that the platform does not read."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def sha256_of(path: Path) -> str:
@@ -254,14 +282,23 @@ def recognise(
         cells = [normalise_header(c) for c in row]
         if not any(cells):
             continue
-        complete: list[tuple[int, Layout, dict[str, int]]] = []
+        complete: list[tuple[tuple[int, int], Layout, dict[str, int]]] = []
         for layout in LAYOUTS:
             positions, missing = layout.locate(row)
+            melted = layout.melt_positions(row)
+            if layout.melt is not None and not melted:
+                missing = [*missing, layout.column(layout.melt.value_column)]
             if not missing and len(positions) >= 2:
-                complete.append((len(positions), layout, positions))
+                # most required columns first (a table of rates with its population
+                # column over the table of counts it shares headers with), then most columns
+                required = sum(1 for c in layout.columns if c.required and c.name in positions)
+                complete.append(((required + (1 if melted else 0), len(positions)), layout, positions))
                 continue
             matched = len(positions)
-            if matched >= 3 and (best is None or matched > best[0]):
+            # a header with the columns that make a table this layout's, but not all
+            # the others, is this layout's table gone wrong
+            signed = bool(layout.signature) and all(n in positions for n in layout.signature)
+            if (matched >= 3 or (signed and matched >= 2)) and (best is None or matched > best[0]):
                 best = (matched, index, layout, missing)
         if complete:
             _, layout, positions = max(complete, key=lambda c: c[0])
@@ -302,9 +339,10 @@ def _preamble_constants(
             continue
         found = None
         for text in texts:
-            match = re.search(spec.pattern, text, flags=re.IGNORECASE)
-            if match:
-                found = match.group(1)
+            matches = list(re.finditer(spec.pattern, " ".join(text.split()), flags=re.IGNORECASE))
+            if matches:
+                match = matches[-1] if spec.last else matches[0]
+                found = spec.canonical(match) if spec.canonical else match.group(1)
                 break
         if found is None:
             header = layout.column(spec.column).headers[0]
@@ -319,12 +357,39 @@ def _preamble_constants(
     return constants
 
 
+def _header_constants(layout: Layout, positions: dict[str, int], header: list[str], file, sheet, header_row):
+    """Values a layout takes from the header cell of another column ("(mid-2017)")."""
+    constants: dict[str, str] = {}
+    for name, source, pattern in layout.header_fields:
+        text = normalise_header(header[positions[source]]) if source in positions else ""
+        match = re.search(pattern, text, flags=re.IGNORECASE)
+        if match is None:
+            raise InputFileError(
+                file,
+                f"the header does not say the {name.replace('_', ' ')}: expected it in the "
+                f"{source.replace('_', ' ')} column's header (matching {pattern!r})",
+                row=header_row,
+                column=header[positions[source]] if source in positions else None,
+                sheet=sheet,
+            )
+        constants[name] = match.group(1)
+    return constants
+
+
 def _table_from_rows(
     file: Path, sheet: str | None, rows: list[list[str]], csv_path: Path, line_offset: int = 0
 ) -> Table:
     layout, index, positions = recognise(rows, file, sheet)
     preamble = [p for p in (" ".join(c for c in row if c.strip()) for row in rows[:index]) if p]
+    title = " ".join(" ".join(preamble).split())
+    for pattern, reason in layout.not_used_titles:
+        if re.search(pattern, title, flags=re.IGNORECASE):
+            raise NotUsedTable(
+                f"{reason} (its header is that of the {layout.description}; its title says otherwise)"
+            )
     constants = _preamble_constants(layout, positions, preamble, file, sheet, index + 1)
+    constants.update(_header_constants(layout, positions, rows[index], file, sheet, index + 1))
+    melted = {i: strip_footnotes(rows[index][i]) for i in layout.melt_positions(rows[index])}
     return Table(
         file=file,
         sheet=sheet,
@@ -336,6 +401,7 @@ def _table_from_rows(
         csv_path=csv_path,
         skip_lines=index + line_offset,
         constants=constants,
+        melted=melted,
     )
 
 
@@ -395,24 +461,44 @@ def _csv_table(path: Path, shown: Path, sheet: str | None, workdir: Path) -> Tab
     return table
 
 
-def tables_in(path: Path, workdir: Path) -> list[Table]:
+def tables_in(path: Path, workdir: Path, not_used: list[tuple[str, str]] | None = None) -> list[Table]:
     """Recognise the table(s) a file holds: one for a CSV file, one per data sheet of a
-    workbook, one per data file inside a zip archive."""
+    workbook, one per data file inside a zip archive.
+
+    Every sheet or member that is not loaded is appended to ``not_used`` as (sheet or
+    member, why), so that nothing is left out without a word in the ingest log. A
+    sheet whose header half-matches a layout is refused, not left out.
+    """
+    not_used = [] if not_used is None else not_used
     if path.stat().st_size == 0:
         raise InputFileError(path, "the file is empty (0 bytes)", row=1)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [_csv_table(path, path, None, workdir)]
+        try:
+            return [_csv_table(path, path, None, workdir)]
+        except NotUsedTable as exc:
+            raise UnrecognisedFileError(path, f"not a table hsinsight reads: {exc.reason}", row=1) from exc
     if suffix == ".zip":
-        return _zip_tables(path, workdir)
+        return _zip_tables(path, workdir, not_used)
     tables = []
     for sheet, rows in _workbook_sheets(path, path):
         try:
             table = _table_from_rows(path, sheet, rows[:HEADER_SEARCH_ROWS], Path())
+        except NotUsedTable as exc:
+            not_used.append((sheet, f"not used: {exc.reason}"))
+            continue
         except UnrecognisedFileError:
-            continue  # a notes, contents or chart sheet: not a table
+            # a notes, contents or chart sheet, or a table of other statistics
+            not_used.append(
+                (
+                    sheet,
+                    "not used: no header row of a layout hsinsight reads (notes, contents or another table)",
+                )
+            )
+            continue
         except InputFileError as exc:
             if "is empty" in exc.reason:
+                not_used.append((sheet, "not used: the sheet is empty"))
                 continue
             raise
         sheet_csv = workdir / f"{path.stem}.{abs(hash((str(path), sheet))) % 10**8}.csv"
@@ -423,13 +509,14 @@ def tables_in(path: Path, workdir: Path) -> list[Table]:
     if not tables:
         raise UnrecognisedFileError(
             path,
-            "no sheet of this workbook has a header row of a known layout; expected a sheet with the header of one of the layouts in hsinsight.sources",
+            "no sheet of this workbook has a header row of a known layout; expected a sheet with the header of one of the layouts in hsinsight.sources"
+            + ("" if not not_used else " (" + "; ".join(f"{s!r}: {why}" for s, why in not_used) + ")"),
             row=1,
         )
     return tables
 
 
-def _zip_tables(path: Path, workdir: Path) -> list[Table]:
+def _zip_tables(path: Path, workdir: Path, not_used: list[tuple[str, str]]) -> list[Table]:
     try:
         archive = zipfile.ZipFile(path)
         members = [m for m in archive.infolist() if not m.is_dir()]
@@ -464,14 +551,21 @@ def _zip_tables(path: Path, workdir: Path) -> list[Table]:
                 ) from exc
             if destination is not None:
                 extracted.append((name, destination))
+            else:
+                not_used.append((name, "not used: not a CSV, ODS or XLSX file"))
     tables = []
     for name, file in extracted:
         if file.suffix == ".csv":
-            tables.append(_csv_table(file, path, name, workdir))
+            try:
+                tables.append(_csv_table(file, path, name, workdir))
+            except NotUsedTable as exc:
+                not_used.append((name, f"not used: {exc.reason}"))
         else:
-            for table in tables_in(file, workdir):
+            inner: list[tuple[str, str]] = []
+            for table in tables_in(file, workdir, inner):
                 table.file, table.sheet = path, f"{name}/{table.sheet}"
                 tables.append(table)
+            not_used.extend((f"{name}/{sheet}", why) for sheet, why in inner)
     if not tables:
         raise UnrecognisedFileError(
             path, "the zip archive holds no CSV, ODS or XLSX file of a known layout; expected at least one"
@@ -566,6 +660,13 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, cfg: Settings) -> None:
     )
     con.execute(
         """
+        create or replace temp table platform_codes as
+        select distinct upper(trim(offence_code)) as code from read_csv(?, header = true, all_varchar = true)
+        """,
+        [_seed_path(cfg, "offence_codes")],
+    )
+    con.execute(
+        """
         create or replace temp table outcome_types as
         select lower(trim(outcome_type)) as code from read_csv(?, header = true, all_varchar = true)
         """,
@@ -633,12 +734,23 @@ def _insert_select(table: Table, sha256: str, loaded_at: datetime, source: str, 
     width = max(len(table.header), 1)
     blank = " and ".join(f"coalesce(trim(c{i}), '') = ''" for i in range(width))
     sheet = "null" if table.sheet is None else _sql_list([table.sheet])
+    where = f"not ({blank})"
+    if table.layout.units_row:
+        # the units row under the header ("Numbers", "Rate per 1,000 population")
+        # names no area or offence: it belongs to the header
+        identifiers = [
+            f"coalesce(trim(c{table.positions[n]}), '') = ''"
+            for n in table.layout.key
+            if n in table.positions
+        ]
+        if identifiers:
+            where += f" and not ({row_number} = 1 and {' and '.join(identifiers)})"
     return f"""
         insert into raw.{table.layout.raw_table} ({names}, _file_name, _sheet, _sha256, _loaded_at, _row_number)
         select {values}, {_sql_list([table.file.name])}, {sheet}, '{sha256}',
                TIMESTAMP '{loaded_at.isoformat(sep=" ")}', {table.header_row} + {row_number}
         from {source}
-        where not ({blank})
+        where {where}
         """
 
 
@@ -821,11 +933,17 @@ def _name_key(col: str) -> str:
     return f"lower(regexp_replace(trim({col}), '\\s+', ' ', 'g'))"
 
 
-def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
-    """(condition marking a bad row, what was expected) for one column of the stage table."""
+#: The check of a "total" column that only the rows in a layout's scope must pass.
+_NEGATIVE_TOTAL = "is negative; expected zero or more"
+
+
+def _checks_for(column: Column, col: str, optional_code: bool = False) -> list[tuple[str, str]]:
+    """(condition marking a bad row, what was expected) for one column of the stage table.
+    ``optional_code``: the column may be empty (a reporting body without a code,
+    checked by name in ``_check_code_or_name``)."""
     kind = column.kind
     checks: list[tuple[str, str]] = []
-    if kind not in ("text", "outcome_type"):
+    if kind not in ("text", "outcome_type") and not optional_code:
         checks.append((f"coalesce(trim({col}), '') = ''", "is empty; expected a value"))
     if kind == "financial_year":
         checks.append(
@@ -869,7 +987,7 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
             checks.append(
                 (
                     f"{_count_sql(col)} < 0",
-                    "is negative; expected zero or more, as a total for a whole year or 12 months cannot "
+                    f"{_NEGATIVE_TOTAL}, as a total for a whole year or 12 months cannot "
                     "be negative (only quarterly cells carry negative corrections)",
                 )
             )
@@ -878,6 +996,13 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
             (
                 f"not regexp_full_match(trim({col}), '{DECIMAL_NUMBER.pattern}') and not {_is_marker(col)}",
                 f"is not a number; expected a rate or percentage such as 72.4 or a suppression marker ({MARKERS_TEXT})",
+            )
+        )
+    elif kind == "quarter_end_date":
+        checks.append(
+            (
+                f"try_strptime(trim({col}), '%d/%m/%Y') is null",
+                "is not a date; expected the last day of a quarter written dd/mm/yyyy, such as 31/12/2016",
             )
         )
     elif kind == "force":
@@ -899,7 +1024,7 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
     elif kind == "ons_area_code":
         checks.append(
             (
-                f"upper(trim({col})) not in (select code from ons_area_codes)",
+                f"coalesce(trim({col}), '') <> '' and upper(trim({col})) not in (select code from ons_area_codes)",
                 "is not a known ONS area code; expected a police force area code (E23..., W15...) from "
                 "forces.csv or an England and Wales, country or region code from other_areas.csv",
             )
@@ -923,19 +1048,56 @@ def _checks_for(column: Column, col: str) -> list[tuple[str, str]]:
     return checks
 
 
+def _footnote_free(col: str) -> str:
+    """SQL: a name or label without ``[note N]`` marks or footnote digits glued to its end."""
+    text = f"regexp_replace({col}, '\\s*\\[(notes?|footnotes?)[^\\]]*\\]', '', 'gi')"
+    return f"lower(trim(regexp_replace(trim({text}), '([A-Za-z)])\\d{{1,2}}(\\s*,\\s*\\d{{1,2}})*$', '\\1')))"
+
+
+def _in_scope(layout: Layout) -> str:
+    """SQL condition true for the rows in the layout's scope (every row without one)."""
+    scope = layout.scope
+    if scope is None:
+        return "true"
+    parts = []
+    if scope.offence_codes:
+        parts.append(f"upper(trim({_quote(scope.column)})) in (select code from platform_codes)")
+    if scope.values:
+        parts.append(
+            f"{_footnote_free(_quote(scope.column))} in ({_sql_list(v.lower() for v in scope.values)})"
+        )
+    if scope.name_column and scope.names:
+        parts.append(
+            f"{_footnote_free(_quote(scope.name_column))} in ({_sql_list(n.lower() for n in scope.names)})"
+        )
+    return "coalesce(" + " or ".join(parts) + ", false)"
+
+
+def _scope_words(layout: Layout) -> str:
+    scope = layout.scope
+    what = []
+    if scope.offence_codes:
+        what.append("the platform's offence codes")
+    what.extend(repr(v) for v in (*scope.values, *scope.names))
+    return " or ".join(what)
+
+
 def _validate(con: duckdb.DuckDBPyConnection, table: Table, this: str) -> None:
     """Refuse the table's rows (``raw.<table> where this``) at their first bad cell.
 
     Every check looks at one cell at a time, so it is run on the column's distinct
-    values first, and the rows are searched only for a value that fails.
+    values first, and the rows are searched only for a value that fails. A negative
+    total outside the layout's scope (an offence the platform does not use) is
+    counted in the table's notes instead.
     """
     raw = f"raw.{table.layout.raw_table}"
+    melt = table.layout.melt
+    optional = table.layout.code_or_name[0] if table.layout.code_or_name else None
     for column in table.layout.columns:
-        if column.name not in table.positions:
+        if not table.provides(column.name) or column.name in table.constants:
             continue
         col = _quote(column.name)
-        header = table.header[table.positions[column.name]]
-        checks = _checks_for(column, col)
+        checks = _checks_for(column, col, optional_code=column.name == optional)
         if not checks:
             continue
         con.execute(
@@ -945,14 +1107,60 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, this: str) -> None:
             failing = con.execute(f"select exists (select 1 from column_values where {condition})").fetchone()
             if not failing[0]:
                 continue
+            scoped = message.startswith(_NEGATIVE_TOTAL) and table.layout.scope is not None
+            if scoped:
+                outside = con.execute(
+                    f"select count(*) from {raw} where {this} and ({condition}) and not {_in_scope(table.layout)}"
+                ).fetchone()[0]
+                if outside:
+                    table.notes.append(
+                        f"{outside} negative total{'s' if outside > 1 else ''} in rows outside "
+                        f"{_scope_words(table.layout)} kept as published (column {column.name})"
+                    )
+                condition = f"({condition}) and {_in_scope(table.layout)}"
             bad = _first_bad(con, table, this, col, condition)
             if bad is not None:
                 row, value, count = bad
+                header = table.header_of(column.name)
+                if header is None and melt is not None:  # a wide table's period column
+                    header = con.execute(
+                        f"select arg_min({_quote(melt.label_column)}, _row_number) from {raw} "
+                        f"where {this} and ({condition}) and _row_number = ?",
+                        [row],
+                    ).fetchone()[0]
                 more = f" ({count - 1} more row{'s' if count > 2 else ''} like it)" if count > 1 else ""
                 raise InputFileError(
                     table.file, f"{value!r} {message}{more}", row=row, column=header, sheet=table.sheet
                 )
+    _check_code_or_name(con, table, this)
     _check_duplicates(con, table, this)
+
+
+def _check_code_or_name(con: duckdb.DuckDBPyConnection, table: Table, this: str) -> None:
+    """A row without an area code must name a reporting body that has none (British
+    Transport Police), matched through force_name_variants.csv."""
+    if table.layout.code_or_name is None:
+        return
+    code, name = table.layout.code_or_name
+    bad = _first_bad(
+        con,
+        table,
+        this,
+        _quote(name),
+        f"coalesce(trim({_quote(code)}), '') = '' and {_footnote_free(_quote(name))} not in "
+        "(select name_key from force_names where not regexp_full_match(body_key, '[EWK]\\d{8}'))",
+    )
+    if bad is not None:
+        row, value, count = bad
+        more = f" ({count - 1} more row{'s' if count > 2 else ''} like it)" if count > 1 else ""
+        raise InputFileError(
+            table.file,
+            f"the area code is empty and {value!r} is not a reporting body without one; expected an ONS "
+            f"area code, or a name such as 'British Transport Police' listed in force_name_variants.csv{more}",
+            row=row,
+            column=table.header_of(code),
+            sheet=table.sheet,
+        )
 
 
 def _key_part(column: Column, col: str) -> str:
@@ -965,7 +1173,15 @@ def _key_part(column: Column, col: str) -> str:
         return f"substr(trim({col}), 1, 4)"
     if column.kind == "outcome_type":
         return f"coalesce(nullif(lower(trim({col})), ''), '0')"
+    if column.kind == "quarter_end_date":
+        return _quarter_end_sql(col)
     return f"coalesce(lower(trim({col})), '')"
+
+
+def _quarter_end_sql(col: str) -> str:
+    """SQL: a dd/mm/yyyy date as the last day of its month, ISO-written ('30/12/2017',
+    as one release writes the quarter ending 31 December 2017, gives 2017-12-31)."""
+    return f"coalesce(strftime(last_day(try_strptime(trim({col}), '%d/%m/%Y')), '%Y-%m-%d'), '')"
 
 
 def _key_sql(layout: Layout, column_sql, names: tuple[str, ...] | None = None) -> str:
@@ -982,11 +1198,19 @@ def _key_sql(layout: Layout, column_sql, names: tuple[str, ...] | None = None) -
 def _stage_column(table: Table):
     """Column SQL for the staged or streamed columns ``c0, c1, ...`` of ``table``."""
 
+    melt = table.layout.melt
+
     def column_sql(name: str) -> str | None:
         if name in table.positions:
             return f"c{table.positions[name]}"
         if name in table.constants:
             return "'" + table.constants[name].replace("'", "''") + "'"
+        if melt is not None and table.melted:
+            # one raw row per period column: DuckDB unnests the two lists side by side
+            if name == melt.label_column:
+                return f"unnest([{_sql_list(table.melted.values())}])"
+            if name == melt.value_column:
+                return "unnest([" + ", ".join(f"c{i}" for i in table.melted) + "])"
         return None
 
     return column_sql
@@ -997,7 +1221,7 @@ def _loaded_column(table: Table):
     file or its title rows), None for the others."""
 
     def column_sql(name: str) -> str | None:
-        return _quote(name) if name in table.positions or name in table.constants else None
+        return _quote(name) if table.provides(name) else None
 
     return column_sql
 
@@ -1039,9 +1263,27 @@ def _keyed_rows(
 
 
 def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table, this: str) -> None:
+    """Refuse a repeated key among the rows in scope; count the others in the notes
+    (the real recorded crime table repeats homicide's code four times a quarter)."""
     if not table.layout.key:
         return
     raw = f"raw.{table.layout.raw_table}"
+    if table.layout.scope is not None:
+        source, key = _keyed_rows(con, table.layout, table.layout.key, _loaded_column(table), raw, this)
+        outside = con.execute(
+            f"""
+            select coalesce(sum(n - 1), 0) from (
+                select count(*) as n from {source} where {this} and not {_in_scope(table.layout)}
+                group by md5_number({key}) having count(*) > 1
+            )
+            """
+        ).fetchone()[0]
+        if outside:
+            table.notes.append(
+                f"{outside} row{'s' if outside > 1 else ''} repeating the key of an earlier row, outside "
+                f"{_scope_words(table.layout)}, kept as published"
+            )
+        this = f"{this} and {_in_scope(table.layout)}"
     source, key = _keyed_rows(con, table.layout, table.layout.key, _loaded_column(table), raw, this)
     # Equal keys have equal digests: no repeated digest, no repeated key. (An MD5
     # digest rather than DuckDB's hash(), whose values for short keys collide.)
@@ -1071,11 +1313,7 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table, this: str) -
     ).fetchone()
     if found:
         row, first, count = found
-        names = [
-            table.header[table.positions[n]] if n in table.positions else n
-            for n in table.layout.key
-            if n in table.positions or n in table.constants
-        ]
+        names = [table.header_of(n) or n for n in table.layout.key if table.provides(n)]
         more = f" ({count - 1} more duplicate row{'s' if count > 2 else ''})" if count > 1 else ""
         first_key = table.layout.key[0]
         raise InputFileError(
@@ -1094,10 +1332,12 @@ def _period_sql(layout: Layout, col: str) -> str:
     if column.kind == "financial_year":
         start = f"try_cast(substr(trim({col}), 1, 4) as integer)"
         return f"{start}::varchar || '/' || lpad((({start} + 1) % 100)::varchar, 2, '0')"
-    return f"lower(trim({col}))"
+    if column.kind == "quarter_end_date":
+        return _quarter_end_sql(col)
+    return f"lower(regexp_replace(trim({col}), '\\s+', ' ', 'g'))"
 
 
-def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded_at: datetime) -> None:
+def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded_at: datetime) -> list[str]:
     """No 12-month total (four consecutive quarters of one key) may be negative.
 
     Checked on the raw table after loading, so windows spanning two files (a
@@ -1108,9 +1348,13 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
     Four quarters can only add up to less than zero if one of them is negative, so
     the windows are summed only for the keys that have a negative quarter (found
     first by the parts of the key that need no name lookup).
+
+    Only the rows in the layout's scope are held to this; negative 12-month totals
+    among the others are counted and returned as notes for the ingest log.
     """
+    notes: list[str] = []
     if not layout.rolling_total_columns:
-        return
+        return notes
     raw = f"raw.{layout.raw_table}"
     group_cols = tuple(n for n in layout.key if n not in ("financial_year", "financial_quarter"))
     exclude = (
@@ -1121,11 +1365,25 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
         or "true"
     )
     index = "try_cast(substr(trim(financial_year), 1, 4) as integer) * 4 + try_cast(trim(financial_quarter) as integer)"
+    in_scope = _in_scope(layout)
     for column in layout.rolling_total_columns:
         value = _count_sql(_quote(column))
         negative = f"{exclude} and {value} < 0"
         if not con.execute(f"select exists (select 1 from {raw} where {negative})").fetchone()[0]:
             continue
+        if layout.scope is not None:
+            outside = _negative_windows(
+                con, layout, raw, f"{exclude} and not {in_scope}", value, index, loaded_at
+            )
+            if outside:
+                notes.append(
+                    f"{outside} negative 12-month total{'s' if outside > 1 else ''} (column {column}) in rows "
+                    f"outside {_scope_words(layout)}, kept as published"
+                )
+            exclude = f"{exclude} and {in_scope}"
+            negative = f"{exclude} and {value} < 0"
+            if not con.execute(f"select exists (select 1 from {raw} where {negative})").fetchone()[0]:
+                continue
         parts = [
             _key_part(layout.column(name), _quote(name))
             for name in group_cols
@@ -1171,6 +1429,28 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
                 column=header,
                 sheet=sheet,
             )
+    return notes
+
+
+def _negative_windows(con, layout: Layout, raw: str, where: str, value: str, index: str, loaded_at) -> int:
+    """How many 12-month windows ending in a row loaded in this run, among ``where``, add up below zero."""
+    group_cols = tuple(n for n in layout.key if n not in ("financial_year", "financial_quarter"))
+    source, group = _keyed_rows(con, layout, group_cols, _quote, raw, where)
+    return con.execute(
+        f"""
+        with rows as (
+            select {group} as g, {index} as q, {value} as v, _loaded_at from {source} where {where}
+        ), negative_keys as (
+            select distinct g from rows where v < 0
+        ), windows as (
+            select _loaded_at, sum(v) over w as total, count(*) over w as quarters
+            from rows where g in (select g from negative_keys)
+            window w as (partition by g order by q range between 3 preceding and current row)
+        )
+        select count(*) from windows where quarters = 4 and total < 0 and _loaded_at = ?
+        """,
+        [loaded_at],
+    ).fetchone()[0]
 
 
 # ------------------------------------------------------------------------ loading
@@ -1231,16 +1511,22 @@ def _replace_release(
             for c in counts
             if layout.column(c).kind != "rate"
         )
+        # a key repeated within a release (rows outside the layout's scope may) is
+        # told apart by its place among the rows sharing it
+        unique_key = (
+            f"{key} || case when count(*) over (partition by {key}, {period}) > 1 then ' #' || "
+            f"row_number() over (partition by {key}, {period} order by _row_number) else '' end"
+        )
         con.execute(
             f"""
             create or replace temp table old_rows as
-            select *, {key} as k, {period} as p from {raw}
+            select *, {unique_key} as k, {period} as p from {raw}
             where {covered} and _loaded_at <> ?
             """,
             [loaded_at],
         )
         con.execute(
-            f"create or replace temp table new_rows as select *, {key} as k, {period} as p from {raw} where {this}"
+            f"create or replace temp table new_rows as select *, {unique_key} as k, {period} as p from {raw} where {this}"
         )
         summary = con.execute(
             f"""
@@ -1289,7 +1575,7 @@ def _replace_release(
                 from old_rows o join new_rows n on o.k = n.k and o.p = n.p
                 where o."{c}" is distinct from n."{c}"
                 """,
-                [layout.source, table.file.name, layout.column(c).headers[0], loaded_at],
+                [layout.source, table.file.name, (layout.column(c).headers or (c,))[0], loaded_at],
             )
         con.execute(
             f"delete from {raw} where {covered} and _loaded_at <> ?",
@@ -1431,7 +1717,13 @@ def ingest_directory(
     workdir = build_db.parent / "ingest-work"
     workdir.mkdir(parents=True, exist_ok=True)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    report: dict = {"files": [], "skipped": [p.name for p in skipped], "synthetic": False, "changes": []}
+    report: dict = {
+        "files": [],
+        "skipped": [p.name for p in skipped],
+        "synthetic": False,
+        "changes": [],
+        "notes": [],
+    }
     con = duckdb.connect(str(build_db))
     try:
         con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
@@ -1453,10 +1745,22 @@ def ingest_directory(
                 report["changes"].extend({"file": result.file, **c} for c in result.changes)
         for layout in sorted(touched, key=lambda t: t.layout):
             try:
-                _check_rolling_totals(con, layout, loaded_at)
+                notes = _check_rolling_totals(con, layout, loaded_at)
             except InputFileError as exc:
                 _refuse(next((p for p in files if p.name == exc.file), Path(exc.file)), exc, cfg)
                 raise
+            for note in notes:
+                _log(con, None, None, layout.source, "noted", 0, note, loaded_at)
+        # Sheets and members not loaded, and what ingest kept but noticed, this run.
+        report["notes"] = [
+            {"file": f, "source": src, "action": a, "detail": d}
+            for f, src, a, d in con.execute(
+                f"select file_name, string_agg(distinct source, ', ' order by source), action, detail "
+                f"from raw.{INGEST_LOG_TABLE} where logged_at = ? and action in ('not_used', 'noted') "
+                "group by file_name, action, detail order by min(rowid)",
+                [loaded_at],
+            ).fetchall()
+        ]
         # The synthetic flag covers every row the warehouse holds, not only this run's.
         report["synthetic"] = holds_synthetic_rows(con)
         for (name,) in con.execute("select table_name from duckdb_tables() where temporary").fetchall():
@@ -1465,6 +1769,13 @@ def ingest_directory(
     finally:
         con.close()
     return report
+
+
+def _log(con, file_name, sha256, source, action: str, rows: int, detail: str | None, loaded_at) -> None:
+    con.execute(
+        f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+        [file_name, sha256, source, action, rows, detail, loaded_at],
+    )
 
 
 def holds_synthetic_rows(con: duckdb.DuckDBPyConnection) -> bool:
@@ -1500,7 +1811,15 @@ def _ingest_file(con, path, workdir, loaded_at, known, touched, sources=None) ->
         log.info("unchanged %s: already loaded", path.name)
         return [FileResult(path.name, None, row[0], row[1], 0, bool(row[2]), "unchanged")]
     results = []
-    for table in tables_in(path, workdir):
+    not_used: list[tuple[str, str]] = []
+    tables = tables_in(path, workdir, not_used)
+    # a sheet that is not used is logged against the sources of the file's tables
+    # (every source's store keeps the whole story of the files it read)
+    file_sources = sorted({t.layout.source for t in tables if sources is None or t.layout.source in sources})
+    for sheet, why in not_used:
+        for source in file_sources:
+            _log(con, path.name, sha256, source, "not_used", 0, f"{sheet}: {why}", loaded_at)
+    for table in tables:
         if sources is not None and table.layout.source not in sources:
             continue  # another source's table: its own ingest loads it
         # One transaction per table: a table refused half way leaves nothing behind.
@@ -1518,6 +1837,27 @@ def _ingest_file(con, path, workdir, loaded_at, known, touched, sources=None) ->
     return results
 
 
+def _drop_footnotes(con, table: Table, this: str) -> int:
+    """Delete the rows under the table that are footnotes ("Source: ...", "1. ...": the
+    layout's ``footer_after`` column is empty from there to the end); note how many."""
+    column = table.layout.footer_after
+    if column is None or column not in table.positions:
+        return 0
+    raw = f"raw.{table.layout.raw_table}"
+    filled = f"coalesce(trim({_quote(column)}), '') <> ''"
+    last = con.execute(f"select max(_row_number) from {raw} where {this} and {filled}").fetchone()[0]
+    if last is None:
+        return 0
+    footer = f"{this} and _row_number > {int(last)}"
+    lines = con.execute(f"select count(distinct _row_number), count(*) from {raw} where {footer}").fetchone()
+    if lines[1]:
+        con.execute(f"delete from {raw} where {footer}")
+        table.notes.append(
+            f"{lines[0]} footnote row{'s' if lines[0] > 1 else ''} under the table not loaded as data"
+        )
+    return int(lines[1])
+
+
 def _ingest_table(
     con, path: Path, table: Table, sha256: str, loaded_at: datetime, workdir: Path
 ) -> FileResult:
@@ -1532,6 +1872,7 @@ def _ingest_table(
             sheet=table.sheet,
         )
     this = _this_table(table, sha256, loaded_at)
+    rows -= _drop_footnotes(con, table, this)
     _validate(con, table, this)
     _check_same_run(con, table, loaded_at, this)
     periods, changes = _replace_release(con, table, sha256, loaded_at, this)
@@ -1558,10 +1899,12 @@ def _ingest_table(
         f"~{c['rows_revised']} rows)"
         for c in changes
     )
-    con.execute(
-        f"insert into raw.{INGEST_LOG_TABLE} values (?, ?, ?, 'loaded', ?, ?, ?)",
-        [path.name, sha256, layout.source, rows, detail or None, loaded_at],
+    where = f"sheet {table.sheet!r}: " if table.sheet else ""
+    _log(
+        con, path.name, sha256, layout.source, "loaded", rows, (where + detail) if detail else None, loaded_at
     )
+    for note in table.notes:
+        _log(con, path.name, sha256, layout.source, "noted", 0, where + note, loaded_at)
     return FileResult(
         path.name,
         table.sheet,

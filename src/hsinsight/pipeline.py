@@ -30,6 +30,8 @@ class RunResult:
     files: list[dict] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: sheets or members not used, and faults kept in rows the platform does not use
+    notes: list[dict] = field(default_factory=list)
     synthetic: bool = False
     checks: dict | None = None
     seconds: float = 0.0
@@ -276,6 +278,7 @@ def run(
         files=report["files"],
         changes=report.get("changes", []),
         skipped=report.get("skipped", []),
+        notes=report.get("notes", []),
         synthetic=report["synthetic"],
         checks=checks,
         seconds=time.monotonic() - started,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: Text that opens the preamble row of every file written by ``hsinsight sample``.
@@ -13,14 +14,17 @@ SYNTHETIC_MARKER = "SYNTHETIC SAMPLE DATA"
 #: Markers publishers put in a count cell for a value that is suppressed,
 #: confidential, not applicable or not provided. They are never zero: staging turns
 #: them into NULL and keeps the marker. Compared case-insensitively after trimming.
-#: The Home Office outcomes files spell "not applicable" five ways (SOURCES.md, 2).
+#: The Home Office outcomes files spell "not applicable" five ways (docs/sources.md, 2);
+#: ONS writes ``[u]`` for a figure on a base under 50 and ``+`` for a suppressed rate.
 SUPPRESSION_MARKERS = (
     "..",
     "[x]",
     "[c]",
     "[z]",
+    "[u]",
     "*",
     "-",
+    "+",
     "NA",
     "N/A",
     "N/A - Offence code expired",
@@ -48,17 +52,41 @@ KINDS = {
     "count": "a whole number; negative values are published corrections and are kept",
     "total": "a whole number that is a period total, so not negative",
     "rate": "a decimal number (a rate or percentage)",
+    "quarter_end_date": "the last day of a quarter written dd/mm/yyyy, such as 31/12/2016",
     "choice": "one of the column's listed values",
 }
 
 
-def normalise_header(text: object) -> str:
-    """Header cells compare case-insensitively, ignoring a BOM, footnote marks and runs of white space."""
+#: Footnote numbers ONS glues to the end of a word: ``Stalking and harassment4``,
+#: ``Surrey7,8``, ``(excluding fraud3)``. Digits right after a letter or a closing
+#: bracket, before a space, a bracket or the end.
+_GLUED_FOOTNOTE = re.compile(r"(?<=[A-Za-z)])\d{1,2}(?:\s*,\s*\d{1,2})*(?=[\s)]|$)")
+#: ... or set apart at the very end of a header: ``Stalking and harassment 4``
+_TRAILING_FOOTNOTE = re.compile(r"(?<=[A-Za-z)])\s+\d{1,2}(?:\s*,\s*\d{1,2})*$")
+#: ``[note 3]``, ``[notes 1, 2]``, ``[note 22, 27]``
+_NOTE_MARK = re.compile(r"\s*\[(?:notes?|footnotes?)\s*[\d,\s]*\]", re.IGNORECASE)
+
+
+def strip_footnotes(text: object) -> str:
+    """A header or name without the footnote marks publishers add: ``[note 3]`` and
+    digits glued to a word (``Stalking and harassment4`` -> ``Stalking and harassment``),
+    with runs of white space (line breaks, doubled spaces) made one space."""
     if text is None:
         return ""
-    text = str(text).replace("\ufeff", "")
-    text = re.sub(r"\s*\[(note|footnote)\s*\d+\]", "", text, flags=re.IGNORECASE)  # ONS "[note 3]"
-    return " ".join(text.split()).lower()
+    text = _NOTE_MARK.sub("", str(text).replace("\ufeff", ""))
+    text = _GLUED_FOOTNOTE.sub("", " ".join(text.split()))
+    return " ".join(text.split())
+
+
+def strip_header_footnotes(text: object) -> str:
+    """``strip_footnotes``, and a footnote number set apart at the end (headers only:
+    a name or value may end in a number of its own)."""
+    return _TRAILING_FOOTNOTE.sub("", strip_footnotes(text))
+
+
+def normalise_header(text: object) -> str:
+    """Header cells compare case-insensitively, ignoring a BOM, footnote marks and runs of white space."""
+    return strip_header_footnotes(text).lower()
 
 
 def normalise_name(text: object) -> str:
@@ -86,8 +114,15 @@ class Column:
         if (self.kind == "choice") != bool(self.choices):
             raise ValueError(f"column {self.name}: choices go with kind 'choice' only")
 
+    #: the headers are regular expressions matched against the whole normalised
+    #: header (``population figures \(mid-\d{4}\).*``), for headers that carry a year
+    pattern: bool = False
+
     def matches(self, header: str) -> bool:
-        return normalise_header(header) in {normalise_header(h) for h in self.headers}
+        text = normalise_header(header)
+        if self.pattern:
+            return any(re.fullmatch(h, text) for h in self.headers)
+        return text in {normalise_header(h) for h in self.headers}
 
 
 @dataclass(frozen=True)
@@ -99,6 +134,39 @@ class PreambleField:
     column: str  # canonical column it fills
     pattern: str  # regular expression; group 1 is the value stored
     expected: str  # what the title should say, for the error message
+    #: turns the matched text into the value stored (for example a two-digit year
+    #: made four-digit); the text as matched when None
+    canonical: Callable[[re.Match], str] | None = None
+    #: take the last match in the title rows rather than the first ("... year ending
+    #: March 2003 to year ending September 2025": the release is the last one named)
+    last: bool = False
+
+
+@dataclass(frozen=True)
+class Melt:
+    """A wide table with one column per period (``2002``, ``Apr 2002 to Mar 2003`` ...):
+    each such column becomes one raw row per data row, with the column's header in
+    ``label_column`` and the cell in ``value_column``, both as written."""
+
+    header_pattern: str  # regular expression on the normalised header
+    label_column: str
+    value_column: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows of a table the platform uses: those whose ``column`` is one of the
+    platform's offence codes (``offence_codes.csv``, when ``offence_codes``) or one
+    of ``values``, or whose ``name_column`` is one of ``names`` (compared
+    case-insensitively, footnote marks ignored). A repeated key or a negative total
+    among the other rows is data the platform does not use: it is counted in the
+    ingest log, not refused."""
+
+    column: str
+    values: tuple[str, ...] = ()
+    offence_codes: bool = False
+    name_column: str | None = None
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +191,29 @@ class Layout:
     #: rows whose column has one of these values are left out of the 12-month check
     #: (Home Office outcome type 0, "not yet assigned", is not an outcome)
     rolling_total_exclude: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: a wide table whose period columns become rows
+    melt: Melt | None = None
+    #: the rows whose faults outside the platform's offences are logged, not refused
+    scope: Scope | None = None
+    #: (regular expression on the title rows, why): a sheet whose header matches this
+    #: layout but whose title says it holds something else (a percentage change, a
+    #: household estimate) is listed in the ingest log as not used, with the reason
+    not_used_titles: tuple[tuple[str, str], ...] = ()
+    #: the row under the header may be a units row (``Numbers``, ``Rate per 1,000
+    #: population``) with no identifiers: it is read as part of the header
+    units_row: bool = False
+    #: rows after the last row with this column filled are footnotes ("Source: ...",
+    #: "1. Police recorded crime ..."), not data: counted in the ingest log
+    footer_after: str | None = None
+    #: (code column, name column): a row may leave the code empty when its name is a
+    #: reporting body without one (British Transport Police in the ONS tables)
+    code_or_name: tuple[str, str] | None = None
+    #: columns whose headers make a table this layout's: a header row with them that
+    #: lacks another required column is refused, however few columns it matches
+    signature: tuple[str, ...] = ()
+    #: (column, header column, regular expression): a value taken from the header
+    #: cell of another column (the mid-year of "Population figures (mid-2017)")
+    header_fields: tuple[tuple[str, str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -132,6 +223,9 @@ class Layout:
         positions: dict[str, int] = {}
         missing: list[Column] = []
         filled_from_preamble = {f.column for f in self.preamble_fields}
+        filled_from_preamble |= {f[0] for f in self.header_fields}
+        if self.melt is not None:
+            filled_from_preamble |= {self.melt.label_column, self.melt.value_column}
         for column in self.columns:
             found = [i for i, cell in enumerate(header_row) if column.matches(cell)]
             if found:
@@ -140,5 +234,20 @@ class Layout:
                 missing.append(column)
         return positions, missing
 
+    def melt_positions(self, header_row: list[str]) -> list[int]:
+        """Positions of the period columns of a wide table (none for a long one)."""
+        if self.melt is None:
+            return []
+        return [
+            i
+            for i, cell in enumerate(header_row)
+            if re.fullmatch(self.melt.header_pattern, normalise_header(cell))
+        ]
+
     def required_headers(self) -> list[str]:
-        return [c.headers[0] for c in self.columns if c.required]
+        filled = {f.column for f in self.preamble_fields} | {f[0] for f in self.header_fields}
+        names = [c.headers[0] for c in self.columns if c.required and c.headers and not c.pattern]
+        names += [c.name for c in self.columns if c.required and c.pattern and c.name not in filled]
+        if self.melt is not None:
+            names.append(f"one column per period ({self.melt.label_column})")
+        return names

@@ -1,6 +1,6 @@
 """Crown Prosecution Service violence against women and girls data.
 
-Layout implemented (``cps_vawg_v1``; SOURCES.md, section 3): prosecutions,
+Layout implemented (``cps_vawg_v1``; docs/sources.md, section 3): prosecutions,
 convictions and the conviction rate for stalking and for harassment, one row per
 financial year x CPS Area (or the national total) x offence, with columns
 ``Financial Year`` (``2015-16``), ``CPS Area``, ``Offence``, ``Prosecutions``,

@@ -1,6 +1,6 @@
 """Home Office police recorded crime and crime outcomes open data.
 
-Layouts implemented (SOURCES.md, sections 1 and 2; columns matched by name, in any
+Layouts implemented (docs/sources.md, sections 1 and 2; columns matched by name, in any
 order):
 
 ``home_office_prc_pfa_v1``
@@ -10,6 +10,21 @@ order):
     Quarter`` (1-4), ``Force Name``, ``Offence Description``, ``Offence Group``,
     ``Offence Subgroup``, ``Offence Code`` and ``Number of Offences`` (``Offence
     Count`` is accepted as an older name).
+
+    Confirmed on the real 2017/18 sheet: counts padded with spaces and zero written
+    ``-00``; the fraud bodies' text codes (``AF``, ``CIFAS``, ``FFA UK``, ``UK
+    Finance``), Financial Fraud Action UK becoming UK Finance within the year;
+    homicide four rows per force and quarter under one code. A repeated key or a
+    negative 12-month total among codes outside the platform's is logged with its
+    count; among the platform's codes (``offence_codes.csv``) it is refused.
+
+``home_office_prc_rolling_v1``
+    *Police recorded crime by police force area, rolling 12-month totals*
+    (``rec-crime-pfa.csv``): ``12 months ending`` (``dd/mm/yyyy``; one release writes
+    the quarter ending 31 December 2017 as ``30/12/2017``, read as that quarter),
+    ``PFA``, ``Region``, ``Offence`` (categories, not codes: ``Stalking and
+    harassment``) and ``Rolling year total number of offences``. Negative totals in
+    other categories are kept and logged. Confirmed on an early-2019 release.
 
 ``home_office_outcomes_a`` and ``home_office_outcomes_b``
     *Crime outcomes open data* (``prc-outcomes-open-data-marYYYY-tables-DDMMYY.xlsx``,
@@ -28,7 +43,7 @@ published corrections and are kept; a negative 12-month total is refused.
 
 from __future__ import annotations
 
-from hsinsight.sources.base import Column, Layout
+from hsinsight.sources.base import Column, Layout, Scope
 
 _FINANCIAL_YEAR = Column("financial_year", ("Financial Year",), "financial_year")
 _QUARTER = Column("financial_quarter", ("Financial Quarter",), "quarter")
@@ -52,6 +67,32 @@ RECORDED_CRIME_PFA = Layout(
     key=("financial_year", "financial_quarter", "force_name", "offence_code"),
     period="financial_year",
     rolling_total_columns=("number_of_offences",),
+    # homicide is four rows per force and quarter under one code (1/4.1/4.10/4.2)
+    scope=Scope("offence_code", offence_codes=True),
+)
+
+ROLLING_12_MONTHS_PFA = Layout(
+    source="home_office_pfa_rolling",
+    layout="home_office_prc_rolling_v1",
+    raw_table="home_office__pfa_rolling",
+    description="Home Office police recorded crime by police force area, rolling 12-month totals (rec-crime-pfa.csv)",
+    columns=(
+        # "31/03/2003"; one release writes the quarter ending 31 December 2017 as 30/12/2017
+        Column("twelve_months_ending", ("12 months ending", "12 months to"), "quarter_end_date"),
+        Column("force_name", ("PFA", "Police Force Area", "Force Name"), "force"),
+        Column("region", ("Region",), required=False),
+        # offence categories, not codes; ours is "Stalking and harassment"
+        Column("offence", ("Offence", "Offence group"), "required_text"),
+        Column(
+            "rolling_total",
+            ("Rolling year total number of offences", "Rolling 12 month total number of offences"),
+            "total",
+        ),
+    ),
+    key=("twelve_months_ending", "force_name", "offence"),
+    period="twelve_months_ending",
+    # negative 12-month totals stand in other categories of the real table: kept
+    scope=Scope("offence", values=("Stalking and harassment",)),
 )
 
 _OUTCOME_COLUMNS = (
@@ -103,4 +144,4 @@ OUTCOMES_B = _outcomes(
     "Force outcomes recorded in quarter",
 )
 
-LAYOUTS = (RECORDED_CRIME_PFA, OUTCOMES_A, OUTCOMES_B)
+LAYOUTS = (RECORDED_CRIME_PFA, ROLLING_12_MONTHS_PFA, OUTCOMES_A, OUTCOMES_B)

@@ -1,6 +1,6 @@
 """Ministry of Justice Criminal Justice System statistics: Outcomes by Offence.
 
-Layouts implemented (SOURCES.md, section 4):
+Layouts implemented (docs/sources.md, section 4):
 
 ``moj_court_outcomes_pfa_v1``
     The *court outcomes by police force area* CSV behind the Outcomes by Offence
