@@ -459,16 +459,22 @@ def test_a_missing_raw_column_fails_the_raw_check(tmp_path, cfg):
     assert "offence_subgroup" in str(excinfo.value)
 
 
-def test_a_missing_table_fails_the_check_that_reads_it(tmp_path, cfg):
+def test_a_missing_table_fails_every_check_that_reads_it(tmp_path, cfg):
+    """The quarterly mart is read by a warning-level check (quarter-on-quarter change)
+    and by a failure-level one (the 12-month coverage, which asks which quarters each
+    force published): the first warns, the second blocks."""
     db = build_warehouse(tmp_path / "hsinsight.duckdb", "drop table marts.recorded_crime_quarterly")
 
-    summary = run(db, cfg)  # the check that lost its table is warning-level
+    with pytest.raises(QualityCheckFailed) as excinfo:
+        run(db, cfg)
 
-    change = next(c for c in summary["checks"] if c["name"] == CHANGE)
-    assert not change["success"]
-    assert change["failed_expectations"][0]["expectation"] == "query"
-    assert "recorded_crime_quarterly" in change["failed_expectations"][0]["message"]
-    assert summary["warnings"] == 1 and summary["failures"] == 0
+    summary = excinfo.value.summary
+    for name in (CHANGE, COVERAGE):
+        check = next(c for c in summary["checks"] if c["name"] == name)
+        assert not check["success"], name
+        assert check["failed_expectations"][0]["expectation"] == "query"
+        assert "recorded_crime_quarterly" in check["failed_expectations"][0]["message"]
+    assert summary["warnings"] == 1 and summary["failures"] == 1
 
 
 # --------------------------------------------------------------------------- warning-severity check

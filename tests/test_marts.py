@@ -25,7 +25,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hsinsight import transform
+from conftest import isolated_settings
+from hsinsight import checks, transform
 from hsinsight.config import Settings
 from hsinsight.errors import TransformError
 
@@ -124,9 +125,50 @@ def test_published_figure_reconciles(sample_warehouse, figure):
 
 
 @pytest.mark.e2e
-def test_a_mart_that_disagrees_with_a_published_figure_fails_the_build(sample_warehouse, tmp_path):
-    """One CPS count off by one in raw: the reconciliation test fails the build and
-    names itself, so nothing that disagrees with a published figure is published."""
+def test_a_difference_from_the_figures_own_release_fails_the_build(sample_warehouse, tmp_path):
+    """The warehouse's recorded crime ends on 31 December 2016, the end of the release
+    the inspection's police figures came from (year ending December 2016), and one
+    Kent stalking count is one more: the reconciliation test fails the build and
+    names the figure, so nothing that disagrees with its own release is published."""
+    db = tmp_path / "hsinsight.duckdb"
+    shutil.copyfile(sample_warehouse, db)
+    con = duckdb.connect(str(db))
+    try:
+        changed = con.execute(
+            """
+            update raw.home_office__recorded_crime
+            set number_of_offences = cast(cast(trim(number_of_offences) as integer) + 1 as varchar)
+            where trim(financial_year) = '2016/17' and trim(financial_quarter) = '2'
+              and trim(force_name) = 'Kent' and upper(trim(offence_code)) = '8Q'
+            returning 1
+            """
+        ).fetchall()
+        assert changed == [(1,)]
+        # the release of the year ending December 2016: nothing after 2016/17 Q3
+        con.execute(
+            """
+            delete from raw.home_office__recorded_crime
+            where trim(financial_year) > '2016/17'
+               or (trim(financial_year) = '2016/17' and trim(financial_quarter) = '4')
+            """
+        )
+    finally:
+        con.close()
+    settings = Settings.from_env()
+    with pytest.raises(TransformError, match="reconciliation_no_published_figure_differs") as caught:
+        transform.build(db, settings)
+    assert (
+        "published figure prc_stalking_ye_dec2016: published 4613 crimes, recorded_crime_12m gives 4614"
+        in str(caught.value)
+    )
+
+
+@pytest.mark.e2e
+def test_a_difference_in_a_later_release_is_published_as_a_revision(sample_warehouse, tmp_path):
+    """The sample's CPS data run to 2024-25, a later release than the CPS VAWG report
+    2015-16 the inspection quotes: a 2015-16 count that differs is a revision since
+    publication. The build is published, and the quality gate's warning gives the
+    published value and release beside the current value and release."""
     db = tmp_path / "hsinsight.duckdb"
     shutil.copyfile(sample_warehouse, db)
     con = duckdb.connect(str(db))
@@ -142,19 +184,33 @@ def test_a_mart_that_disagrees_with_a_published_figure_fails_the_build(sample_wa
         assert changed == [(1,)]
     finally:
         con.close()
-    settings = Settings.from_env()
-    with pytest.raises(TransformError, match="reconciliation_no_published_figure_differs") as caught:
-        transform.build(db, settings)
-    # each figure it changes is named: stalking, and stalking and harassment together
-    message = str(caught.value)
-    assert (
-        "published figure cps_stalking_prosecutions_fy2015_16: published 1102 prosecutions, attrition gives 1104"
-        in message
+    cfg = isolated_settings(tmp_path)
+
+    transform.build(db, cfg)  # no TransformError: the build publishes
+    summary = checks.run_checks(
+        db,
+        cfg,
+        only=[
+            "marts.reconciliation",
+            "marts.reconciliation.published_figures",
+            "marts.reconciliation.revised_since_publication",
+        ],
     )
-    assert (
-        "published figure cps_hs_prosecutions_fy2015_16: published 12986 prosecutions, attrition gives 12988"
-        in message
-    )
+
+    assert summary["failures"] == 0 and summary["warnings"] == 1
+    [report] = [c for c in summary["checks"] if not c["success"]]
+    assert report["name"] == "marts.reconciliation.revised_since_publication"
+    assert report["severity"] == "warning"
+    [failure] = report["failed_expectations"]
+    revised = {row["figure_id"]: row for row in failure["unexpected"]}
+    # each figure it changes: stalking, and stalking and harassment together
+    assert set(revised) == {"cps_stalking_prosecutions_fy2015_16", "cps_hs_prosecutions_fy2015_16"}
+    stalking = revised["cps_stalking_prosecutions_fy2015_16"]
+    assert (stalking["published_value"], stalking["figure_release"]) == (1102, "year ending March 2016")
+    assert (stalking["mart_value"], stalking["warehouse_release"]) == (1104, "year ending March 2025")
+    assert {(a["area_code"], a["period"]) for a in failure["affected"]} == {
+        (NATIONAL, "2015-04-01/2016-03-31")
+    }
 
 
 # --------------------------------------------------------------------------- shape

@@ -62,6 +62,22 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
         "total_recorded_crime_excluding_fraud",
         "period_label",
     ),
+    "ons__pfa_rates": (
+        "area_code",
+        "area_name",
+        "population",
+        "population_mid_year",
+        "stalking_and_harassment_rate",
+        "period_label",
+    ),
+    "ons__appendix_recorded_crime": (
+        "offence_code",
+        "offence_category",
+        "period_label",
+        "offences",
+        "release_label",
+    ),
+    "home_office__pfa_rolling": ("twelve_months_ending", "force_name", "region", "offence", "rolling_total"),
     "ons__population": ("area_code", "area_name", "geography", "mid_year", "sex", "age_group", "population"),
     "csew__prevalence": (
         "survey_year",
@@ -177,7 +193,83 @@ def court(
     return (MOJ, "court_outcomes_2016.csv", row, values)
 
 
+ONS_P3 = "policeforceareatablesyearendingmarch2018.xlsx"
+APPENDIX = "appendix-tables-year-ending-september-2025.xlsx"
+ROLLING = "rec-crime-pfa.csv"
+
+
+def appendix(code: str, category: str, period: str, offences: str) -> dict:
+    return {
+        "offence_code": code,
+        "offence_category": category,
+        "period_label": period,
+        "offences": offences,
+        "release_label": "year ending September 2025",
+    }
+
+
+def rolling(ending: str, force: str, offence: str, total: str) -> dict:
+    return {
+        "twelve_months_ending": ending,
+        "force_name": force,
+        "region": "",
+        "offence": offence,
+        "rolling_total": total,
+    }
+
+
 RAW_ROWS: dict[str, list[tuple]] = {
+    "ons__pfa_rates": [
+        (
+            ONS_P3,
+            "Table P3",
+            7,
+            {
+                "area_code": "K04000001",
+                "area_name": "ENGLAND AND WALES10",
+                "population": "58744600",
+                "population_mid_year": "2017",
+                "stalking_and_harassment_rate": "5.657150245056587",
+                "period_label": "year ending March 2018",
+            },
+        ),
+        (
+            ONS_P3,
+            "Table P3",
+            43,
+            {
+                "area_code": "E23000034",
+                "area_name": "City of London11",
+                "population": "7700",
+                "population_mid_year": "2017",
+                "stalking_and_harassment_rate": "+",
+                "period_label": "year ending March 2018",
+            },
+        ),
+    ],
+    "ons__appendix_recorded_crime": [
+        (APPENDIX, "Table_A5a", 60, appendix("8Q", "Stalking [note 25,27]", "Apr 2008 to Mar 2009", "[x]")),
+        (APPENDIX, "Table_A5a", 60, appendix("8Q", "Stalking [note 25,27]", "Apr 2016 to Mar 2017", "5424")),
+        (
+            APPENDIX,
+            "Table_A5a",
+            60,
+            appendix("8Q", "Stalking [note 25,27]", "Oct 2024 to Sep 2025", "135590"),
+        ),
+        (
+            APPENDIX,
+            "Table_A5a",
+            57,
+            appendix("", "Stalking and harassment [note 22, 27]", "Apr 2021 to Mar 2022", "716824"),
+        ),
+        (APPENDIX, "Table_A5a", 11, appendix("1", "Murder [note 3]", "Apr 2016 to Mar 2017", "589")),
+    ],
+    "home_office__pfa_rolling": [
+        (ROLLING, None, 2, rolling("31/12/2018", "Surrey", "Stalking and harassment", "4964")),
+        (ROLLING, None, 3, rolling("30/12/2017", "Surrey", "Stalking and harassment", "4366")),
+        (ROLLING, None, 4, rolling("31/12/2018", "Action Fraud", "Action Fraud", "300000")),
+        (ROLLING, None, 5, rolling("31/12/2018", "Kent", "Miscellaneous crimes against society", "-3")),
+    ],
     "home_office__recorded_crime": [
         (PRC, "2016-17", 2, prc("3", "Kent", "8L", "1,234")),
         (PRC, "2016-17", 3, prc("3", "  devon  &   CORNWALL ", "8Q", "-4")),
@@ -567,6 +659,9 @@ def one_row(db: Path, sql: str) -> tuple:
 
 STAGING_VIEWS = {
     "stg_home_office__recorded_crime",
+    "stg_home_office__pfa_rolling",
+    "stg_ons__pfa_rates",
+    "stg_ons__appendix_recorded_crime",
     "stg_home_office__outcomes",
     "stg_ons__pfa_recorded_crime",
     "stg_ons__population",
@@ -813,6 +908,47 @@ def test_periods_and_rates_are_parsed(built):
         "select mid_year, reference_date from staging.stg_ons__population "
         "where area_code = 'K04000001' and sex = 'persons' and age_group = 'all_ages'",
     ) == (2016, date(2016, 6, 30))
+
+
+def test_the_real_tables_periods_markers_and_groups_are_parsed(built):
+    """The ONS Appendix and rates tables and the Home Office rolling table, as their
+    real releases write them."""
+    db, _ = built
+    appendix = query(
+        db,
+        "select period_start, period_end, offence_group, offences, offences_marker "
+        "from staging.stg_ons__appendix_recorded_crime order by _row_number, period_end",
+    )
+    assert appendix == [
+        (date(2016, 4, 1), date(2017, 3, 31), None, 589, None),  # murder: not the platform's
+        (
+            date(2021, 4, 1),
+            date(2022, 3, 31),
+            "stalking_and_harassment",
+            716824,
+            None,
+        ),  # the subtotal, no code
+        (date(2008, 4, 1), date(2009, 3, 31), None, None, "[x]"),  # stalking had no code yet
+        (date(2016, 4, 1), date(2017, 3, 31), "stalking", 5424, None),
+        (date(2024, 10, 1), date(2025, 9, 30), "stalking", 135590, None),  # a rolling 12-month column
+    ]
+    rolling = query(
+        db,
+        "select period_end, area_code, offence_group, rolling_total, release_label "
+        "from staging.stg_home_office__pfa_rolling order by _row_number",
+    )
+    assert rolling == [
+        (date(2018, 12, 31), "E23000031", "stalking_and_harassment", 4964, "year ending December 2018"),
+        (date(2017, 12, 31), "E23000031", "stalking_and_harassment", 4366, "year ending December 2018"),
+        (date(2018, 12, 31), None, None, 300000, "year ending December 2018"),
+        (date(2018, 12, 31), "E23000032", None, -3, "year ending December 2018"),
+    ]
+    rates = query(
+        db,
+        "select area_code, stalking_and_harassment_rate, stalking_and_harassment_rate_marker "
+        "from staging.stg_ons__pfa_rates order by _row_number",
+    )
+    assert rates[1] == ("E23000034", None, "+") and round(rates[0][1], 3) == 5.657
 
 
 def test_population_sex_and_age_group_are_normalised(built):

@@ -67,3 +67,38 @@
             ))
     end
 {%- endmacro %}
+
+
+{#
+    Periods written as a span of months, as the ONS Appendix tables head their
+    columns: `Apr 2002 to Mar 2003` (a financial year), `Oct 2024 to Sep 2025` (a
+    rolling 12 months). Line breaks and doubled spaces in the header are allowed;
+    months are full or three-letter names, any case.
+
+    month_span_start(col): the first day of the first month (DATE), 2002-04-01.
+    month_span_end(col): the last day of the last month (DATE), 2003-03-31.
+    Both NULL for text of any other shape.
+#}
+{% macro _month_span_pattern() -%}
+    ^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* (\d{4}) to (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* (\d{4})$
+{%- endmacro %}
+
+{% macro _month_span_part(col, group) -%}
+    nullif(regexp_extract({{ normalise_name(col) }}, '{{ _month_span_pattern() }}', {{ group }}), '')
+{%- endmacro %}
+
+{% macro month_span_start(col) -%}
+    make_date(
+        cast({{ _month_span_part(col, 2) }} as integer),
+        list_position({{ _month_prefixes() }}, {{ _month_span_part(col, 1) }}),
+        1
+    )
+{%- endmacro %}
+
+{% macro month_span_end(col) -%}
+    last_day(make_date(
+        cast({{ _month_span_part(col, 4) }} as integer),
+        list_position({{ _month_prefixes() }}, {{ _month_span_part(col, 3) }}),
+        1
+    ))
+{%- endmacro %}

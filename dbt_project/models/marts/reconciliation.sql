@@ -4,15 +4,26 @@
 -- Which figure to compare with which mart row comes from the seed's `mart*`
 -- columns, so adding a figure to the seed adds its check. Grain: figure_id.
 --
--- status: `matches`; `differs` (the build fails: the marts disagree with what
--- was published); `not_in_warehouse` (expressible, but the warehouse holds no
--- data for its period, for example when only recent releases are loaded: a
+-- Every figure came from a release (the seed's `release`, `release_period_end`);
+-- the warehouse's release of the figure's source is the latest period end its
+-- data cover (int_warehouse_releases).
+--
+-- status: `matches`; `differs` (the build fails: the warehouse holds the
+-- figure's own release, or an earlier one, and disagrees with what was
+-- published); `revised_since_publication` (the warehouse holds a later release
+-- than the figure's and the value differs: the publisher revised it; a warning,
+-- the build publishes); `not_in_warehouse` (expressible, but the warehouse holds
+-- no data for its period, for example when only recent releases are loaded: a
 -- warning); `not_expressible` (the seed says why).
 
 with
 
 figures as (
     select * from {{ ref('published_figures') }}
+),
+
+releases as (
+    select * from {{ ref('int_warehouse_releases') }}
 ),
 
 recorded as (
@@ -134,7 +145,9 @@ compared as (
     select
         figures.*,
         mart_values.value as mart_value_raw,
-        figures.unit = 'percent' as is_percentage
+        figures.unit = 'percent' as is_percentage,
+        releases.release as warehouse_release,
+        releases.release_period_end as warehouse_release_period_end
     from figures
     left join mart_values
         on figures.mart = mart_values.mart
@@ -142,6 +155,8 @@ compared as (
         and figures.mart_period = mart_values.period
         and figures.mart_offence = mart_values.offence
         and coalesce(figures.mart_category, '') = mart_values.category
+    left join releases
+        on figures.mart = releases.mart
 ),
 
 scored as (
@@ -162,6 +177,8 @@ final as (
         cast(measure as varchar) as measure,
         cast(offence as varchar) as offence,
         cast(period as varchar) as period,
+        cast(release as varchar) as figure_release,
+        cast(release_period_end as date) as figure_release_period_end,
         cast(value as double) as published_value,
         cast(unit as varchar) as unit,
         cast(mart as varchar) as mart,
@@ -172,11 +189,16 @@ final as (
         cast(mart_value as double) as mart_value,
         cast(mart_value - value as double) as difference,
         cast(tolerance as double) as tolerance,
+        cast(warehouse_release as varchar) as warehouse_release,
+        cast(warehouse_release_period_end as date) as warehouse_release_period_end,
         cast(
             case
                 when coalesce(mart_expressible, '') <> 'yes' then 'not_expressible'
                 when mart_value is null then 'not_in_warehouse'
                 when abs(mart_value - value) <= tolerance + 1e-9 then 'matches'
+                -- a later release than the figure's: the publisher revised it
+                when warehouse_release_period_end > release_period_end then 'revised_since_publication'
+                -- the figure's own release (or an earlier one) must reproduce it
                 else 'differs'
             end as varchar
         ) as status,

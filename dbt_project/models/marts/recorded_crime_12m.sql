@@ -7,6 +7,11 @@
 -- period_end, found by date arithmetic, across financial-year boundaries. Only
 -- complete windows are kept: all four quarters present with a count; a quarter
 -- with a suppressed count makes its windows incomplete rather than short.
+--
+-- Besides the offence groups of the offence_codes seed, the derived group
+-- `stalking_and_harassment`, the ONS subgroup (8L + 8M + 8Q + 8R + 8U over the
+-- years each exists, macros/offence_subgroup.sql). Its rows stand beside its
+-- members': adding every offence_group of a period up counts them twice.
 
 with
 
@@ -42,8 +47,61 @@ group_quarters as (
         offence_group
 ),
 
+-- The derived group `stalking_and_harassment`, the ONS subgroup: its member codes
+-- and the first day each belongs to it (macros/offence_subgroup.sql, the
+-- publisher's definition). Its quarter counts only when every member code valid
+-- for the whole quarter is there with a count: a total short of a member code
+-- (8U from April 2020, say) is not the subgroup.
+subgroup_codes as (
+    {{ stalking_and_harassment_codes_relation() }}
+),
+
+quarter_ends as (
+    select distinct
+        period_end,
+        cast(date_trunc('month', period_end) - interval 2 month as date) as period_start
+    from quarterly
+),
+
+subgroup_codes_expected as (
+    select
+        quarter_ends.period_end,
+        count(subgroup_codes.offence_code) as codes_expected
+    from quarter_ends
+    left join subgroup_codes
+        on subgroup_codes.valid_from <= quarter_ends.period_start
+    group by quarter_ends.period_end
+),
+
+subgroup_quarters as (
+    select
+        quarterly.area_code,
+        quarterly.area_name,
+        quarterly.area_type,
+        quarterly.period_end,
+        'stalking_and_harassment' as offence_group,
+        sum(quarterly.offences) as offences,
+        count(quarterly.offences) = count(*)
+            and count(distinct quarterly.offence_code) = any_value(subgroup_codes_expected.codes_expected)
+            as is_complete
+    from quarterly
+    inner join subgroup_codes
+        on quarterly.offence_code = subgroup_codes.offence_code
+        and subgroup_codes.valid_from <= quarterly.period_end
+    inner join subgroup_codes_expected
+        on quarterly.period_end = subgroup_codes_expected.period_end
+    group by
+        quarterly.area_code,
+        quarterly.area_name,
+        quarterly.area_type,
+        quarterly.period_end
+),
+
 counted_quarters as (
     select * from group_quarters
+    where is_complete
+    union all
+    select * from subgroup_quarters
     where is_complete
 ),
 

@@ -2,7 +2,9 @@
 -- and Wales, countries and regions where the table has them), parsed: the year as
 -- a number and the reference date (30 June), the kind of area, the sex and age
 -- group the estimate is for, and the population as a number. A table without sex
--- or age group columns is persons of all ages.
+-- or age group columns is persons of all ages. Region and country rows (ONS Table
+-- P9 has them) get their area_type from the other_areas seed and are never read
+-- as a force: marts join on the code. Names lose glued footnote digits.
 
 with
 
@@ -22,7 +24,7 @@ parsed as (
     select
         {{ calendar_year('mid_year') }} as mid_year,
         upper(trim(area_code)) as area_code,
-        trim(area_name) as area_name,
+        {{ without_footnote_digits('area_name') }} as area_name,
         nullif(trim(geography), '') as geography,
         -- ingest accepts only these spellings; empty or absent is persons
         case coalesce({{ normalise_name('sex') }}, '')

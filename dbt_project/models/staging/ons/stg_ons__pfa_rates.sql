@@ -1,0 +1,103 @@
+-- ONS police force area data tables, Table P3: the rate of stalking and harassment
+-- per 1,000 residents per area for the 12 months the title names, with the
+-- population (mid-year estimate, rounded to 100) the ONS divided by. Parsed like
+-- stg_ons__pfa_recorded_crime: period dates, the area code (British Transport
+-- Police, without one, through its name), names without footnote digits, the kind
+-- of area, and numbers (NULL, with the marker kept, for `+`, `..` and the rest).
+
+with
+
+pfa_rates as (
+    select * from {{ source('ons', 'ons__pfa_rates') }}
+),
+
+forces as (
+    select * from {{ ref('forces') }}
+),
+
+other_areas as (
+    select * from {{ ref('other_areas') }}
+),
+
+force_name_variants as (
+    select * from {{ ref('force_name_variants') }}
+),
+
+parsed as (
+    select
+        nullif(upper(trim(area_code)), '') as area_code_as_written,
+        {{ without_footnote_digits('area_name') }} as area_name,
+        trim(period_label) as period_label_as_written,
+        {{ twelve_months_end('period_label') }} as period_end,
+        {{ calendar_year('population_mid_year') }} as population_mid_year,
+        {{ count_value('population') }} as population,
+        {{ count_marker('population') }} as population_marker,
+        {{ decimal_value('stalking_and_harassment_rate') }} as stalking_and_harassment_rate,
+        {{ count_marker('stalking_and_harassment_rate') }} as stalking_and_harassment_rate_marker,
+        _file_name,
+        _sha256,
+        _sheet,
+        _row_number,
+        _loaded_at
+    from pfa_rates
+),
+
+reporting_bodies as (
+    {{ reporting_bodies_lookup('force_name_variants', 'name_key') }}
+),
+
+with_area_code as (
+    select
+        parsed.*,
+        coalesce(parsed.area_code_as_written, reporting_bodies.area_code) as area_code
+    from parsed
+    left join reporting_bodies
+        on parsed.area_code_as_written is null
+        and {{ normalise_name('parsed.area_name') }} = reporting_bodies.name_key
+),
+
+with_periods as (
+    select
+        *,
+        cast(date_trunc('month', period_end) - interval 11 month as date) as period_start,
+        'year ending ' || strftime(period_end, '%B %Y') as period_label
+    from with_area_code
+),
+
+area_types as (
+    select area_code, 'force' as area_type from forces
+    union all
+    select area_code, area_type from other_areas
+),
+
+with_area_type as (
+    select
+        with_periods.*,
+        area_types.area_type
+    from with_periods
+    left join area_types
+        on with_periods.area_code = area_types.area_code
+),
+
+final as (
+    select
+        period_label,
+        period_start,
+        period_end,
+        area_code,
+        area_name,
+        area_type,
+        population_mid_year,
+        population,
+        population_marker,
+        stalking_and_harassment_rate,
+        stalking_and_harassment_rate_marker,
+        _file_name,
+        _sha256,
+        _sheet,
+        _row_number,
+        _loaded_at
+    from with_area_type
+)
+
+select * from final
