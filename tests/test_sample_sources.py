@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
+import shutil
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -356,7 +358,7 @@ def test_ons_stalking_and_harassment_is_the_recorded_crime_sum(
         normalise_name(r["name_variant"]): r["area_code"] for r in seed_rows("force_name_variants.csv")
     }
     ho_name = {variants[normalise_name(k[0])]: k[0] for k in recorded_crime}
-    codes = ("8L", "8M", "8Q", "8R")
+    codes = ("8L", "8M", "8Q", "8R", "8U")  # the ONS subgroup, each code over the years it exists
 
     def recorded(area: str) -> int:
         return sum(
@@ -382,6 +384,132 @@ def test_ons_stalking_and_harassment_is_the_recorded_crime_sum(
     assert rows["E23000034"]["Area Name"] == "London, City of"
 
 
+# ------------------------------------------------------ ONS Appendix Table A5a
+
+
+APPENDIX = "appendix-tables-year-ending-march-2025-synthetic.xlsx"
+FINANCIAL_YEARS = [f"{y}/{(y + 1) % 100:02d}" for y in range(2012, 2025)]
+PERIOD_HEADERS = [f"Apr {y} to \n Mar {y + 1}" for y in range(2012, 2025)]
+FIRST_YEAR_OF = {"8L": "2012/13", "8M": "2012/13", "8Q": "2014/15", "8R": "2017/18", "8U": "2020/21"}
+
+
+def financial_year_sums(recorded_crime, code: str) -> dict[str, int]:
+    sums: Counter[str] = Counter()
+    for (_, fy, _, c), n in recorded_crime.items():
+        if c == code:
+            sums[fy] += n
+    return dict(sums)
+
+
+@pytest.fixture(scope="module")
+def appendix_rows(folder: Path) -> list[list[object]]:
+    return workbook_rows(folder / APPENDIX, "Table_A5a")
+
+
+def test_appendix_is_laid_out_like_table_a5a(folder, appendix_rows) -> None:
+    names = list(pd.read_excel(folder / APPENDIX, sheet_name=None, header=None, engine="calamine"))
+    assert names == ["Cover Sheet", "Notes", "Table_A5a"]
+    preamble = [str(row[0]) for row in appendix_rows[:5]]
+    assert preamble[0].startswith("SYNTHETIC SAMPLE DATA")
+    assert "year ending March 2013 to year ending March 2025" in preamble[1]
+    header = appendix_rows[5]
+    assert header == [
+        "Offence\n code",
+        "Offence category",
+        *PERIOD_HEADERS,
+        "Mar 2024 with\n Mar 2025\n % change",
+    ]
+    rows = appendix_rows[6:]
+    assert [r[0] for r in rows] == [1, "8L", "8M", "8Q", "8R", "8U", None, "9A"]
+    assert all(re.search(r"\[notes? [\d, ]+\]$", str(r[1])) for r in rows)
+    assert rows[6][1] == "Stalking and harassment [note 22, 27]"
+    # no rolling 12-month columns: the sample's last quarter ends March 2025
+    assert len(header) == 2 + len(PERIOD_HEADERS) + 1
+
+
+def test_appendix_totals_are_the_recorded_crime_sums(appendix_rows, recorded_crime) -> None:
+    rows = {r[0] if r[0] is not None else r[1]: r[2:-1] for r in appendix_rows[6:]}
+    subtotal = [0] * len(FINANCIAL_YEARS)
+    for code, first in FIRST_YEAR_OF.items():
+        sums = financial_year_sums(recorded_crime, code)
+        for i, fy in enumerate(FINANCIAL_YEARS):
+            value = rows[code][i]
+            if fy < first:
+                assert value == "[x]" and fy not in sums, (code, fy)
+            else:
+                assert value == sums[fy], (code, fy)  # England and Wales, British Transport Police included
+                subtotal[i] += value
+    assert rows["Stalking and harassment [note 22, 27]"] == subtotal
+    fear = financial_year_sums(recorded_crime, "9A")
+    assert rows["9A"] == [fear[fy] for fy in FINANCIAL_YEARS]
+    assert all(isinstance(v, int) and 400 <= v <= 700 for v in rows[1])  # Murder, invented
+    for r in appendix_rows[6:]:
+        latest, previous, change = r[-2], r[-3], r[-1]
+        assert math.isclose(change, (latest / previous - 1) * 100)
+
+
+def test_appendix_is_read_with_its_layout(folder, tmp_path) -> None:
+    from hsinsight import ingest
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in (APPENDIX, ROLLING):
+        shutil.copy(folder / name, raw / name)
+    report = ingest.ingest_directory(raw, tmp_path / "w.duckdb", Settings.from_env())
+    loaded = {(f["file"], f["layout"]): f["rows"] for f in report["files"] if f.get("action") == "loaded"}
+    assert loaded == {
+        (APPENDIX, "ons_appendix_a5a_v1"): 8 * len(FINANCIAL_YEARS),
+        (ROLLING, "home_office_prc_rolling_v1"): 49 * 44 * 2,
+    }
+    assert report["synthetic"]
+
+
+# ------------------------------------------------- Home Office rolling 12-month totals
+
+
+ROLLING = "rec-crime-pfa-synthetic.csv"
+
+
+def quarter_end(fy: str, q: int) -> str:
+    year = int(fy[:4])
+    return {1: f"30/06/{year}", 2: f"30/09/{year}", 3: f"31/12/{year}", 4: f"31/03/{year + 1}"}[q]
+
+
+def test_rolling_totals_are_12_month_sums_of_recorded_crime(folder, recorded_crime) -> None:
+    data = (folder / ROLLING).read_bytes()
+    lines = data.split(b"\r\n")
+    assert lines[-1] == b"" and all(b"\n" not in line for line in lines), "CRLF line ends"
+    assert lines[1] == b"12 months ending,PFA,Region,Offence,Rolling year total number of offences"
+    rows = csv_table(data.decode("utf-8"))
+    periods = [(fy, q) for fy in FINANCIAL_YEARS for q in range(1, 5)]
+    ends = [quarter_end(*p) for p in periods]
+    ends[ends.index("31/12/2017")] = "30/12/2017"  # the real file's slip, reproduced once
+    dates = list(dict.fromkeys(r["12 months ending"] for r in rows))
+    assert dates == ends[3:]  # from the first complete 12 months, 31 March 2013
+    assert "31/12/2017" not in dates
+
+    ho_name = {"City of London": "London, City of"}
+    forces = {r["PFA"] for r in rows}
+    assert len(forces) == 44 and {"City of London", "British Transport Police"} <= forces
+    assert "London, City of" not in forces
+    assert all(r["Region"] for r in rows)
+    assert {r["Region"] for r in rows if r["PFA"] == "British Transport Police"} == {
+        "British Transport Police"
+    }
+    assert {r["Offence"] for r in rows} == {"Stalking and harassment", "Public order offences"}
+    assert len(rows) == len(dates) * 44 * 2
+    codes = {"Stalking and harassment": ("8L", "8M", "8Q", "8R", "8U"), "Public order offences": ("9A",)}
+    index = dict(zip(ends, range(len(ends)), strict=True))
+    for r in rows:
+        end = index[r["12 months ending"]]
+        window = periods[end - 3 : end + 1]
+        force = ho_name.get(r["PFA"], r["PFA"])
+        expected = sum(
+            recorded_crime.get((force, fy, q, code), 0) for code in codes[r["Offence"]] for fy, q in window
+        )
+        assert int(r["Rolling year total number of offences"]) == expected, r
+
+
 # --------------------------------------------------------------------------- CPS
 
 
@@ -404,7 +532,7 @@ def test_cps_national_is_the_sum_of_areas_and_matches_published_figures(cps_rows
     assert national[("2014-15", "Stalking")][0] == 1103  # cps_stalking_prosecutions_fy2014_15
     assert national[("2015-16", "Stalking")][0] == 1102  # cps_stalking_prosecutions_fy2015_16
     assert national[("2015-16", "Stalking")][0] + national[("2015-16", "Harassment")][0] == 12986
-    assert national[("2013-14", "Stalking")][0] == 743  # SOURCES.md (verify)
+    assert national[("2013-14", "Stalking")][0] == 743  # docs/sources.md, section 3 (unconfirmed)
     assert national[("2013-14", "Harassment")][0] == 9792
     assert national[("2012-13", "Stalking")][0] + national[("2012-13", "Harassment")][0] == 8648
 

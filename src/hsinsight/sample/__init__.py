@@ -6,7 +6,7 @@ row that says the data are synthetic (``hsinsight.sources.base.SYNTHETIC_MARKER`
 so the whole pipeline can run and be tested without downloading anything:
 
 - ``recorded_crime``: Home Office police recorded crime, a CSV file
-  (``home_office_prc_pfa_v1``);
+  (``home_office_prc_pfa_v1``), codes 8L, 8M, 8Q, 8R, 8U (from 2020/21) and 9A;
 - ``outcomes``: Home Office crime outcomes, one XLSX workbook per financial year
   (``home_office_outcomes_a``);
 - ``ons_pfa``: ONS police force area data tables, an XLSX and an ODS workbook
@@ -17,10 +17,16 @@ so the whole pipeline can run and be tested without downloading anything:
 - ``population``: ONS mid-year population estimates, an XLSX workbook
   (``ons_mye_pfa_v1``);
 - ``csew``: Crime Survey for England and Wales prevalence, an XLSX workbook
-  (``csew_prevalence_v1``).
+  (``csew_prevalence_v1``);
+- ``appendix``: ONS Crime in England and Wales Appendix tables, Table A5a, an XLSX
+  workbook (``ons_appendix_a5a_v1``), England and Wales by offence code and financial
+  year, summed from the recorded crime table;
+- ``rolling``: Home Office rolling 12-month totals by police force area, a CSV file
+  (``home_office_prc_rolling_v1``), summed from the recorded crime table.
 
 The sources agree with one another: the same 44 reporting bodies and periods, outcomes
-built on the recorded crimes, ONS totals summed from them, CPS Areas and population
+built on the recorded crimes, ONS totals (police force area, Appendix A5a) and
+rolling 12-month totals summed from them, CPS Areas and population
 sized like the forces, and attrition from recorded crime to charge, prosecution and
 conviction. A handful of England and Wales totals equal published figures (see each
 module and ``data/sample/README.md``); everything else is invented.
@@ -38,7 +44,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hsinsight.config import Settings
-from hsinsight.sample import cps, csew, moj, ons_pfa, outcomes, population, recorded_crime
+from hsinsight.sample import appendix, cps, csew, moj, ons_pfa, outcomes, population, recorded_crime, rolling
 from hsinsight.sample.common import SEED, allocate, read_forces
 from hsinsight.sample.recorded_crime import FILE_NAME
 
@@ -60,4 +66,6 @@ def write_sample(out_dir: Path | str, *, seed: int = SEED, cfg: Settings | None 
     paths += moj.write(out_dir, forces, cfg.seeds_dir, seed)
     paths += population.write(out_dir, forces, seed)
     paths += csew.write(out_dir, seed)
+    paths += appendix.write(out_dir, forces, counts, seed)
+    paths += rolling.write(out_dir, forces, counts, cfg.seeds_dir, seed)
     return paths

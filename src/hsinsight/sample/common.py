@@ -196,12 +196,13 @@ def write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-def csv_bytes(rows: Iterable[Sequence[object]], title_row: str | None = None) -> bytes:
-    """A UTF-8 CSV (no byte-order mark, ``\\n`` line ends): the title row quoted, then the rows."""
+def csv_bytes(rows: Iterable[Sequence[object]], title_row: str | None = None, line_end: str = "\n") -> bytes:
+    """A UTF-8 CSV (no byte-order mark, ``\\n`` line ends unless ``line_end`` says
+    otherwise): the title row quoted, then the rows."""
     buffer = io.StringIO(newline="")
     if title_row is not None:
-        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow([title_row])
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+        csv.writer(buffer, lineterminator=line_end, quoting=csv.QUOTE_ALL).writerow([title_row])
+    csv.writer(buffer, lineterminator=line_end).writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -47,7 +47,7 @@ STALKING, HARASSMENT = "Stalking", "Harassment"
 LONDON_SPLIT_YEAR = 2017  # London North and London South from 2017-18
 LONDON_NORTH_SHARE = 0.52
 
-#: Police forces (forces.csv area codes) covered by each CPS Area (SOURCES.md, section 3).
+#: Police forces (forces.csv area codes) covered by each CPS Area (docs/sources.md, section 3).
 AREA_FORCES = {
     "Cymru/Wales": ("W15000001", "W15000002", "W15000003", "W15000004"),
     "East Midlands": ("E23000018", "E23000019", "E23000020", "E23000021", "E23000022"),
@@ -67,8 +67,9 @@ AREA_FORCES = {
 #: National prosecutions (financial start year -> count). Published figures:
 #: 2014-15 stalking 1,103 and 2015-16 stalking 1,102 (cps_stalking_prosecutions_fy*),
 #: 2015-16 stalking + harassment 12,986 (cps_hs_prosecutions_fy2015_16); from
-#: SOURCES.md, marked verify there: 2013-14 stalking 743 and harassment 9,792,
-#: 2012-13 stalking + harassment 8,648, and +15.1% in 2014-15 (12,126 in all).
+#: docs/sources.md, section 3, not checked against a CPS table: 2013-14 stalking 743
+#: and harassment 9,792, 2012-13 stalking + harassment 8,648, and +15.1% in 2014-15
+#: (12,126 in all).
 PUBLISHED_PROSECUTIONS = {
     (2012, STALKING): 96,  # invented split of the published 8,648
     (2012, HARASSMENT): 8_552,

@@ -169,9 +169,10 @@ class Code:
 
 def codes(max_codes: int | None = None) -> list[Code]:
     """The small sample's codes, then the synthetic list (its first ``max_codes`` less
-    five when given)."""
+    the sample's codes when given)."""
     listed = [
-        Code(o.code, o.description, o.group, o.subgroup, o.first_year, None) for o in recorded_crime.OFFENCES
+        Code(o.code, o.description, o.group, o.subgroup, o.first_year, None)
+        for o in recorded_crime.ALL_OFFENCES
     ]
     extra = OFFENCES if max_codes is None else OFFENCES[: max(0, max_codes - len(listed))]
     listed += [Code(o.code, o.description, o.group, o.subgroup, o.first_year, o) for o in extra]

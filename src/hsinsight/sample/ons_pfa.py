@@ -8,8 +8,9 @@ Area Name, Total recorded crime (excluding fraud), Violence against the person,
 Stalking and harassment`` and one row for England and Wales, each country and each
 of the 43 territorial police force areas (by ONS code and ONS spelling).
 
-*Stalking and harassment* is the sum of codes 8L, 8M, 8Q (and 8R from 2017/18) in the
-recorded crime table over the four quarters, so it agrees with that table exactly;
+*Stalking and harassment* is the ONS subgroup, the sum of codes 8L, 8M, 8Q, 8R (from
+2017/18) and 8U (from 2020/21) in the recorded crime table over the four quarters, so
+it agrees with that table exactly;
 England and Wales adds British Transport Police, which is no police force area, so it
 is more than England plus Wales (a note row says so). The other two columns are
 invented, each force's larger than the columns it contains.
@@ -33,7 +34,7 @@ from hsinsight.sample.common import (
     write_bytes,
     xlsx_bytes,
 )
-from hsinsight.sample.recorded_crime import OFFENCES, YE_DEC_2016, Counts
+from hsinsight.sample.recorded_crime import STALKING_AND_HARASSMENT_CODES, YE_DEC_2016, Counts
 
 SHEET_NAME = "Table P1"
 HEADER = (
@@ -86,9 +87,13 @@ MIN_TOTAL_RATIO = 4
 
 
 def stalking_and_harassment(counts: Counts, area_code: str, quarters: Sequence[tuple[int, int]]) -> int:
-    """8L + 8M + 8Q (+ 8R from 2017/18) over ``quarters``, as the recorded crime table has them."""
-    codes = [o.code for o in OFFENCES if o.subgroup == "Stalking and harassment"]
-    return sum(counts.get((code, year, q, area_code), 0) for code in codes for year, q in quarters)
+    """8L + 8M + 8Q (from 2014/15) + 8R (from 2017/18) + 8U (from 2020/21) over ``quarters``,
+    as the recorded crime table has them: the ONS subgroup, each code over the years it exists."""
+    return sum(
+        counts.get((code, year, q, area_code), 0)
+        for code in STALKING_AND_HARASSMENT_CODES
+        for year, q in quarters
+    )
 
 
 def table_rows(
@@ -125,14 +130,28 @@ def table_rows(
     return rows
 
 
+def _notes_codes(release: Release) -> str:
+    if min(release.quarters) >= (2020, 1):
+        return "8L, 8M, 8Q, 8R (from April 2017) and 8U (from April 2020)"
+    return "8L, 8M, 8Q and, from April 2017, 8R"
+
+
+def _table_codes(release: Release) -> str:
+    if min(release.quarters) >= (2020, 1):
+        return "8L, 8M, 8Q, 8R and 8U"
+    if min(release.quarters) >= (2017, 1):
+        return "8L, 8M, 8Q and 8R"
+    return "8L, 8M and 8Q"
+
+
 def _notes(seed: int, release: Release) -> list[list[object]]:
     lines = [
         title(seed, f"Police force area data tables, {release.period}; invented figures."),
         "",
         "A synthetic stand-in for the ONS 'Police force area data tables' that accompany Crime in England "
         "and Wales. The data are on the sheet 'Table P1'.",
-        "Stalking and harassment: Home Office offence codes 8L, 8M, 8Q and, from April 2017, 8R, summed "
-        "over the four quarters from the synthetic police recorded crime table of this sample.",
+        f"Stalking and harassment: Home Office offence codes {_notes_codes(release)}, summed over the four "
+        "quarters from the synthetic police recorded crime table of this sample.",
         "England and Wales includes British Transport Police, which is not a police force area; England "
         "and Wales is therefore more than England plus Wales by the British Transport Police figure.",
         "Total recorded crime (excluding fraud) and Violence against the person are invented.",
@@ -144,7 +163,7 @@ def write(out_dir: Path, forces: Sequence[Force], counts: Counts, seed: int = SE
     """Write both releases; return their paths."""
     paths = []
     for release in RELEASES:
-        codes = "8L, 8M, 8Q and 8R" if min(release.quarters) >= (2017, 1) else "8L, 8M and 8Q"
+        codes = _table_codes(release)
         data = Sheet(
             SHEET_NAME,
             [

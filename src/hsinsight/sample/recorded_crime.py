@@ -20,6 +20,12 @@ invented, shaped to look like the real series: the counting-rule changes of Apri
 2014, 2015, 2017, 2018 and 2020 (DOMAIN.md), mild seasonality, forces of plausible
 sizes and a wide spread of harassment-to-stalking ratios between forces, as the 2017
 inspection found. A few small negative cells stand for published corrections.
+
+Code 8U, controlling or coercive behaviour (subgroup stalking and harassment), has rows
+from 2020/21 Q1, when it became a code of its own: England and Wales about 9,300 to
+9,800 a quarter in 2020/21, rising to about 12,000 by 2024/25, invented. It is drawn
+after everything else from its own random stream, so its rows leave every other count
+as it was before 8U was added.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from hsinsight.sample.common import (
     csv_bytes,
     financial_year_label,
     quarters,
+    stream,
     write_bytes,
 )
 from hsinsight.sources.base import SYNTHETIC_MARKER, normalise_name
@@ -73,6 +80,8 @@ class Offence:
 
 
 VAP = "Violence against the person"
+CONTROLLING_FIRST_YEAR = 2020  # 8U is published from April 2020
+CONTROLLING_STREAM = "recorded_crime:8U"
 STALKING_AND_HARASSMENT = "Stalking and harassment"
 OFFENCES = (
     Offence("8L", "Harassment", VAP, STALKING_AND_HARASSMENT, FIRST_YEAR),
@@ -84,6 +93,16 @@ OFFENCES = (
         "9A", "Public fear, alarm or distress", "Public order offences", "Public order offences", FIRST_YEAR
     ),
 )
+#: Controlling or coercive behaviour, its own code from April 2020 and part of the ONS
+#: subgroup stalking and harassment. Drawn after the codes above from its own random
+#: stream (``CONTROLLING_STREAM``), so adding it left every other count as it was.
+CONTROLLING_OR_COERCIVE = Offence(
+    "8U", "Controlling or coercive behaviour", VAP, STALKING_AND_HARASSMENT, CONTROLLING_FIRST_YEAR
+)
+#: Every code of the table, in the order each force's rows are written.
+ALL_OFFENCES = (*OFFENCES[:4], CONTROLLING_OR_COERCIVE, *OFFENCES[4:])
+#: The codes of the ONS subgroup stalking and harassment, each over the years it exists.
+STALKING_AND_HARASSMENT_CODES = tuple(o.code for o in ALL_OFFENCES if o.subgroup == STALKING_AND_HARASSMENT)
 
 #: England and Wales quarterly level of each code, per financial year (start year):
 #: (level in Q1, level in Q4), interpolated linearly between; a jump between one
@@ -134,6 +153,11 @@ NATIONAL_LEVELS: dict[str, dict[int, tuple[float, float]]] = {
         2020: (63000, 66000), 2021: (67000, 68000), 2022: (67000, 65000), 2023: (64000, 62000),
         2024: (61000, 60500),
     },
+    # about 40,000 a year at first, rising to about 48,000 by 2024/25
+    "8U": {
+        2020: (9000, 10000), 2021: (10000, 10600), 2022: (10500, 11000), 2023: (11000, 11500),
+        2024: (11700, 12300),
+    },
 }
 # fmt: on
 
@@ -175,14 +199,7 @@ def _national_levels(rng: random.Random) -> dict[str, dict[tuple[int, int], int]
     """England and Wales quarterly totals per code, exact on the calibration windows."""
     national: dict[str, dict[tuple[int, int], int]] = {}
     for offence in OFFENCES:
-        levels = NATIONAL_LEVELS[offence.code]
-        raw: dict[tuple[int, int], float] = {}
-        for year, q in quarters():
-            if year < offence.first_year:
-                continue
-            start, end = levels[year]
-            level = start + (end - start) * (q - 1) / 3
-            raw[(year, q)] = level * SEASONALITY[q - 1] * math.exp(rng.gauss(0.0, NATIONAL_NOISE))
+        raw = _national_series(offence, rng)
         series = {key: round(value) for key, value in raw.items()}
         for (code, window), total in CALIBRATION.items():
             if code == offence.code:
@@ -190,6 +207,19 @@ def _national_levels(rng: random.Random) -> dict[str, dict[tuple[int, int], int]
                     series[key] = part
         national[offence.code] = series
     return national
+
+
+def _national_series(offence: Offence, rng: random.Random) -> dict[tuple[int, int], float]:
+    """One code's England and Wales quarterly level, before rounding."""
+    levels = NATIONAL_LEVELS[offence.code]
+    raw: dict[tuple[int, int], float] = {}
+    for year, q in quarters():
+        if year < offence.first_year:
+            continue
+        start, end = levels[year]
+        level = start + (end - start) * (q - 1) / 3
+        raw[(year, q)] = level * SEASONALITY[q - 1] * math.exp(rng.gauss(0.0, NATIONAL_NOISE))
+    return raw
 
 
 def _stalking_propensity(forces: Sequence[Force], rng: random.Random) -> dict[str, float]:
@@ -227,24 +257,57 @@ def generate(forces: Sequence[Force], seed: int = SEED) -> Counts:
 
     counts: dict[tuple[str, int, int, str], int] = {}
     for offence in OFFENCES:
-        drift = {f.area_code: 0.0 for f in forces}
         shares = {f.area_code: base[(offence.code, f.area_code)] for f in forces}
-        share_sum = math.fsum(shares.values())
-        for year, q in quarters():
-            if year < offence.first_year:
-                continue
-            total = national[offence.code][(year, q)]
-            weights = []
-            for f in forces:
-                drift[f.area_code] = DRIFT_PERSISTENCE * drift[f.area_code] + rng.gauss(0.0, DRIFT_SIGMA)
-                expected = max(total * shares[f.area_code] / share_sum, 0.25)
-                sigma = min(math.sqrt(CELL_NOISE**2 + 1.0 / expected), 0.6)
-                weights.append(shares[f.area_code] * math.exp(drift[f.area_code] + rng.gauss(0.0, sigma)))
-            for f, part in zip(forces, allocate(total, weights), strict=True):
-                counts[(offence.code, year, q, f.area_code)] = part
+        _spread(counts, offence, national[offence.code], forces, shares, rng)
 
     _add_corrections(counts, forces, size, rng)
+    _add_controlling_or_coercive(counts, forces, size, recording, seed)
     return counts
+
+
+def _spread(
+    counts: dict[tuple[str, int, int, str], int],
+    offence: Offence,
+    national: dict[tuple[int, int], int],
+    forces: Sequence[Force],
+    shares: dict[str, float],
+    rng: random.Random,
+) -> None:
+    """Share each quarter's England and Wales total of one code among the forces, by
+    their shares with drift and noise, so the parts add up exactly."""
+    drift = {f.area_code: 0.0 for f in forces}
+    share_sum = math.fsum(shares.values())
+    for year, q in quarters():
+        if year < offence.first_year:
+            continue
+        total = national[(year, q)]
+        weights = []
+        for f in forces:
+            drift[f.area_code] = DRIFT_PERSISTENCE * drift[f.area_code] + rng.gauss(0.0, DRIFT_SIGMA)
+            expected = max(total * shares[f.area_code] / share_sum, 0.25)
+            sigma = min(math.sqrt(CELL_NOISE**2 + 1.0 / expected), 0.6)
+            weights.append(shares[f.area_code] * math.exp(drift[f.area_code] + rng.gauss(0.0, sigma)))
+        for f, part in zip(forces, allocate(total, weights), strict=True):
+            counts[(offence.code, year, q, f.area_code)] = part
+
+
+def _add_controlling_or_coercive(
+    counts: dict[tuple[str, int, int, str], int],
+    forces: Sequence[Force],
+    size: dict[str, float],
+    recording: dict[str, float],
+    seed: int,
+) -> None:
+    """8U from 2020/21 Q1, shaped like the other codes (each force's size and recording
+    level, its own level for the code, drift and noise), from a stream of its own."""
+    rng = stream(seed, CONTROLLING_STREAM)
+    offence = CONTROLLING_OR_COERCIVE
+    national = {key: round(value) for key, value in _national_series(offence, rng).items()}
+    shares = {
+        f.area_code: size[f.area_code] * recording[f.area_code] * rng.lognormvariate(0.0, CODE_SIGMA)
+        for f in forces
+    }
+    _spread(counts, offence, national, forces, shares, rng)
 
 
 def _add_corrections(
@@ -291,7 +354,7 @@ def sample_rows(forces: Sequence[Force], seed: int = SEED) -> list[list[str]]:
     rows = []
     for year, q in quarters():
         for f in ordered:
-            for offence in OFFENCES:
+            for offence in ALL_OFFENCES:
                 if year < offence.first_year:
                     continue
                 rows.append(
