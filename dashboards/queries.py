@@ -312,6 +312,91 @@ def national_series_12m(version: WarehouseVersion) -> pd.DataFrame:
     return area_series_12m(version, NATIONAL_CODE)
 
 
+# --------------------------------------------------------------------------- published totals
+
+#: Where the publishers' own totals sit beside the warehouse's. The mart is newer than
+#: the others: a warehouse published before it existed has no such table, and the
+#: pages ask for it first (TABLE_PRESENT_SQL) rather than fail.
+PUBLISHED_TOTALS_TABLE = ("marts", "published_totals")
+#: The ONS Appendix tables (Table A5a): England and Wales by financial year from 2002/03.
+APPENDIX_TABLE = "ons_appendix_tables"
+APPENDIX_FIRST_YEAR_START = dt.date(2002, 4, 1)
+#: Published and computed totals further apart than this share of the published value
+#: are highlighted: a warning to look at, never a failure.
+PUBLISHED_DIFFERENCE_WARNING = 0.02
+
+TABLE_PRESENT_SQL = """
+select count(*) > 0 as present
+from information_schema.tables
+where table_catalog = current_database() and table_schema = $schema and table_name = $table
+"""
+
+LONG_SERIES_SQL = """
+with
+
+financial_years as (
+    -- England and Wales, whole financial years (April to March) from 2002/03
+    select
+        offence_group,
+        release,
+        period_start,
+        period_end,
+        published_value,
+        published_marker,
+        try_strptime(regexp_replace(release, '^.* ending ', ''), '%B %Y') as release_month
+    from marts.published_totals
+    where publisher_table = $publisher_table
+        and area_code = $national
+        and month(period_end) = 3
+        and period_start + interval 1 year = period_end + interval 1 day
+        and period_start >= $first_year_start
+),
+
+latest_release as (
+    -- one figure a year and offence group: the latest release's
+    select *
+    from financial_years
+    qualify row_number() over (
+        partition by offence_group, period_end order by release_month desc nulls last, release desc
+    ) = 1
+)
+
+select offence_group, period_start, period_end, release, published_value, published_marker
+from latest_release
+order by offence_group, period_end
+"""
+
+
+def table_present(version: WarehouseVersion, schema: str, table: str) -> bool:
+    """Whether the warehouse has the table (or view) ``schema.table``."""
+    return bool(read(version, TABLE_PRESENT_SQL, schema=schema, table=table).iloc[0, 0])
+
+
+def published_totals_present(version: WarehouseVersion) -> bool:
+    """Whether the warehouse has marts.published_totals (older ones do not)."""
+    return table_present(version, *PUBLISHED_TOTALS_TABLE)
+
+
+def long_national_series(version: WarehouseVersion) -> pd.DataFrame:
+    """England and Wales's recorded offences by financial year from 2002/03, as the ONS
+    Appendix tables publish them (the latest release loaded for each year), one row per
+    offence group and year; empty when those tables are not loaded.
+
+    Columns: offence_group, period_start, period_end (datetime64), release,
+    published_value (Int64; missing where the table has a marker), published_marker.
+    """
+    frame = read(
+        version,
+        LONG_SERIES_SQL,
+        publisher_table=APPENDIX_TABLE,
+        national=NATIONAL_CODE,
+        first_year_start=APPENDIX_FIRST_YEAR_START,
+    )
+    frame = _dates(frame, "period_start", "period_end")
+    frame["published_value"] = frame["published_value"].astype("Int64")
+    return frame
+
+
 # --------------------------------------------------------------------------- force comparison
 
 RATIO_PERIODS_SQL = """
@@ -784,7 +869,9 @@ select
     period,
     published_value,
     unit,
+    figure_release,
     mart_value,
+    warehouse_release,
     difference,
     tolerance,
     mart,
@@ -816,6 +903,35 @@ def revised_cells(version: WarehouseVersion, limit: int = REVISED_CELLS_SHOWN + 
 def reconciliation(version: WarehouseVersion) -> pd.DataFrame:
     """Every published figure beside the marts' value, anything not matching first."""
     return read(version, RECONCILIATION_SQL)
+
+
+PUBLISHED_TOTALS_SQL = """
+select
+    publisher_table,
+    release,
+    area_code,
+    area_name,
+    area_type,
+    period_start,
+    period_end,
+    offence_group,
+    published_value,
+    published_marker,
+    published_value_basis,
+    computed_value,
+    difference,
+    pct_difference,
+    coalesce(abs(computed_value - published_value) > $warning * abs(published_value), false) as beyond_warning
+from marts.published_totals
+order by beyond_warning desc, publisher_table, release, offence_group, area_type, area_name, period_end
+"""
+
+
+def published_totals(version: WarehouseVersion) -> pd.DataFrame:
+    """Every published total beside the warehouse's, those further apart than
+    PUBLISHED_DIFFERENCE_WARNING first (``beyond_warning``)."""
+    frame = read(version, PUBLISHED_TOTALS_SQL, warning=PUBLISHED_DIFFERENCE_WARNING)
+    return _dates(frame, "period_start", "period_end")
 
 
 # ---- the run log (runs.duckdb)
@@ -918,6 +1034,8 @@ DEFAULT_OFFENCE = "stalking"
 
 def _overview(version: WarehouseVersion) -> None:
     national_series_12m(version)
+    if published_totals_present(version):
+        long_national_series(version)
 
 
 def _force_comparison(version: WarehouseVersion) -> None:
@@ -956,6 +1074,8 @@ def _data_quality(version: WarehouseVersion) -> None:
     release_changes(version)
     revised_cells(version)
     reconciliation(version)
+    if published_totals_present(version):
+        published_totals(version)
 
 
 def _timed(page: Callable[[WarehouseVersion], None]) -> Callable[[WarehouseVersion], None]:
@@ -980,15 +1100,23 @@ PAGE_QUERIES: dict[str, Callable[[WarehouseVersion], None]] = {
 }
 
 #: Page slug -> the statements its queries run (the frame's included), for the
-#: dbt exposures (tests/test_marts.py checks each exposure reads exactly these).
+#: dbt exposures (tests/test_marts.py checks each exposure reads exactly these). The
+#: published totals statements run only on a warehouse that has that mart.
 PAGE_SQL: dict[str, tuple[str, ...]] = {
-    "overview": (AREA_SERIES_SQL,),
+    "overview": (AREA_SERIES_SQL, TABLE_PRESENT_SQL, LONG_SERIES_SQL),
     "force-comparison": (RATIO_PERIODS_SQL, RECORDING_PRACTICE_SQL, RATIO_TREND_SQL, FORCE_RATES_SQL),
     "outcomes": (OUTCOME_PERIODS_SQL, OUTCOME_MIX_SQL, OUTCOME_FORCES_SQL, OUTCOME_TREND_SQL),
     "conversion": (ATTRITION_YEARS_SQL, ATTRITION_SQL, PROSECUTION_GAP_SQL),
     "courts": (COURT_YEARS_SQL, COURT_OUTCOMES_SQL, RESTRAINING_ORDERS_SQL, COURT_SECTIONS_SQL),
     "force-profile": (PROFILE_SQL,),
-    "data-quality": (SOURCE_FILES_SQL, RELEASE_CHANGES_SQL, REVISED_CELLS_SQL, RECONCILIATION_SQL),
+    "data-quality": (
+        SOURCE_FILES_SQL,
+        RELEASE_CHANGES_SQL,
+        REVISED_CELLS_SQL,
+        RECONCILIATION_SQL,
+        TABLE_PRESENT_SQL,
+        PUBLISHED_TOTALS_SQL,
+    ),
 }
 FRAME_SQL: tuple[str, ...] = (ANY_SYNTHETIC_SQL, FORCES_SQL, CPS_AREAS_SQL, PERIODS_SQL)
 

@@ -1,6 +1,7 @@
 """Data quality and sources: the last pipeline runs and their checks, what each re-issued
-release revised, the published figures the marts are reconciled with, the documentation
-sites, and every source with its publisher, release and licence."""
+release revised, the published figures the marts are reconciled with, the publishers' own
+totals beside the warehouse's, the documentation sites, and every source with its
+publisher, release and licence."""
 
 from __future__ import annotations
 
@@ -242,8 +243,14 @@ counts = reconciliation["status"].value_counts()
 st.markdown(
     "Every figure the 2017 inspection and the statistics it cites publish, beside the value the warehouse "
     f"gives for it: **{counts.get('matches', 0)} match**, {counts.get('differs', 0)} differ, "
-    f"{counts.get('not_in_warehouse', 0)} are for periods not loaded and {counts.get('not_expressible', 0)} "
-    "cannot be expressed in the marts."
+    f"{counts.get('revised_since_publication', 0)} were revised by a later release than the one they were "
+    f"published from, {counts.get('not_in_warehouse', 0)} are for periods not loaded and "
+    f"{counts.get('not_expressible', 0)} cannot be expressed in the marts."
+)
+st.caption(
+    "A figure belongs to its release. When the warehouse holds that release, a difference blocks publishing; "
+    "when it holds a later one, the publisher has revised the figure since, and the difference is shown here "
+    "as a warning (published value and release beside the current value and release)."
 )
 components.table(
     "reconciliation",
@@ -257,6 +264,8 @@ components.table(
         "measure": "Measure",
         "offence": "Offence",
         "period": "Period",
+        "figure_release": "Published in",
+        "warehouse_release": "Warehouse release",
         "published_value": st.column_config.NumberColumn("Published", format="%.1f"),
         "unit": "Unit",
         "mart_value": st.column_config.NumberColumn("Warehouse", format="%.1f"),
@@ -268,6 +277,109 @@ components.table(
     },
     height=320,
 )
+
+# ---- published totals beside the warehouse's
+
+#: The publishers' tables in marts.published_totals, named for people.
+PUBLISHER_TABLES = {
+    "ons_pfa_tables": "ONS police force area data tables (Table P1)",
+    "ons_appendix_tables": "ONS Appendix tables (Table A5a)",
+    "home_office_pfa_rolling": "Home Office rolling 12-month totals (rec-crime-pfa.csv)",
+}
+
+st.header("Published totals beside the warehouse's", anchor="published-totals")
+warning_share = queries.PUBLISHED_DIFFERENCE_WARNING
+if not queries.published_totals_present(version):
+    st.info(
+        "This warehouse has no published totals: it was built before they were added. Run "
+        "`hsinsight run` again to compare the publishers' own totals with the warehouse's.",
+        icon=":material/difference:",
+    )
+else:
+    totals = queries.published_totals(version)
+    if totals.empty:
+        st.info(
+            "No publisher's own totals are loaded: add the ONS police force area data tables, the ONS "
+            "Appendix tables or the Home Office rolling 12-month totals to the raw files to compare them "
+            "with the warehouse's.",
+            icon=":material/difference:",
+        )
+    else:
+        loaded_tables = list(dict.fromkeys(totals["publisher_table"]))
+        chosen_tables = st.multiselect(
+            "Publisher tables",
+            loaded_tables,
+            default=loaded_tables,
+            format_func=lambda t: PUBLISHER_TABLES.get(t, t),
+            key="published_totals_tables",
+        )
+        selected = totals[totals["publisher_table"].isin(chosen_tables)].reset_index(drop=True)
+        compared = selected["computed_value"].notna() & selected["published_value"].notna()
+        beyond = selected["beyond_warning"].astype(bool)
+        summary = st.columns(3)
+        summary[0].metric("Published totals", components.fmt_count(len(selected)))
+        summary[1].metric("Compared with the warehouse", components.fmt_count(int(compared.sum())))
+        summary[2].metric(f"More than {warning_share:.0%} apart", components.fmt_count(int(beyond.sum())))
+        shown_totals = selected.assign(
+            publisher_table=selected["publisher_table"].map(lambda t: PUBLISHER_TABLES.get(t, t)),
+            offence=selected["offence_group"].map(components.offence_label),
+            period_start=selected["period_start"].dt.date,
+            period_end=selected["period_end"].dt.date,
+            beyond_warning=beyond.map({True: f"more than {warning_share:.0%} apart", False: ""}),
+        )[
+            [
+                "beyond_warning",
+                "publisher_table",
+                "release",
+                "area_code",
+                "area_name",
+                "area_type",
+                "period_start",
+                "period_end",
+                "offence_group",
+                "offence",
+                "published_value",
+                "published_marker",
+                "published_value_basis",
+                "computed_value",
+                "difference",
+                "pct_difference",
+            ]
+        ]
+        components.table(
+            "published-totals",
+            "The publishers' own totals and the warehouse's",
+            shown_totals,
+            file_name="hsinsight_published_totals",
+            caption=(
+                "Each total a publisher prints (ONS police force area and Appendix tables, Home Office rolling "
+                "12-month totals), labelled with its release, beside the same total computed from the "
+                f"force-level data; those more than {warning_share:.0%} apart come first and are shaded. "
+                "Publishers revise their figures with every release, and the two sides can come from "
+                "different releases: a difference is a warning to look at, never a failure. A marker "
+                "(such as `[x]` or `..`) is the publisher's: the figure is not available, not zero."
+            ),
+            column_config={
+                "beyond_warning": "Warning",
+                "publisher_table": "Publisher table",
+                "release": "Release",
+                "area_code": "Area code",
+                "area_name": "Area",
+                "area_type": "Area type",
+                "period_start": st.column_config.DateColumn("From", format="D MMM YYYY"),
+                "period_end": st.column_config.DateColumn("To", format="D MMM YYYY"),
+                "offence_group": "Offence group",
+                "offence": "Offence",
+                "published_value": st.column_config.NumberColumn("Published", format="localized"),
+                "published_marker": "Marker",
+                "published_value_basis": "Published as",
+                "computed_value": st.column_config.NumberColumn("Warehouse", format="localized"),
+                "difference": st.column_config.NumberColumn("Difference", format="localized"),
+                "pct_difference": st.column_config.NumberColumn("Difference (share)", format="percent"),
+            },
+            height=360,
+            highlight=lambda row: bool(row["beyond_warning"]),
+        )
 
 # ---- sources
 
