@@ -8,13 +8,13 @@
 -- Grain: publisher_table x area x period x offence_group. The raw layer keeps
 -- only the latest release of a period, so there is one row per total.
 --
--- computed_value: the Home Office quarterly offences over the four quarters
--- ending period_end (marts.recorded_crime_quarterly: forces including British
--- Transport Police, England and Wales = every force, fraud bodies left out),
--- per offence group, or for stalking_and_harassment every member code of the
--- subgroup (macros/offence_subgroup.sql). England and Wales's countries are the
--- sum of their territorial forces (forces seed, country). NULL when any of the
--- four quarters, or any code or force they need, is missing or suppressed, and
+-- computed_value: the warehouse's own 12-month total for the area, period and
+-- offence group (marts.recorded_crime_12m, from the Home Office quarterly data:
+-- forces including British Transport Police, England and Wales = every force,
+-- fraud bodies left out; stalking_and_harassment = every member code of the ONS
+-- subgroup, macros/offence_subgroup.sql). England and Wales's countries are the
+-- sum of their territorial forces (forces seed, country). NULL when the mart has
+-- no complete window for it (a quarter, code or force missing or suppressed), and
 -- always for regions: no seed maps forces to regions.
 
 with
@@ -31,8 +31,8 @@ pfa_rolling as (
     select * from {{ ref('stg_home_office__pfa_rolling') }}
 ),
 
-quarterly as (
-    select * from {{ ref('recorded_crime_quarterly') }}
+twelve_months as (
+    select * from {{ ref('recorded_crime_12m') }}
 ),
 
 forces as (
@@ -48,10 +48,6 @@ area_names as (
     select area_code, area_name from forces
     union all
     select area_code, area_name from other_areas
-),
-
-subgroup_codes as (
-    {{ stalking_and_harassment_codes_relation() }}
 ),
 
 -- ------------------------------------------------------------ published totals
@@ -154,56 +150,10 @@ published as (
 
 -- ------------------------------------------------------------ computed totals
 
--- Each offence group's quarter, complete when every code's count is there.
-group_quarters as (
-    select
-        area_code,
-        period_end,
-        offence_group,
-        sum(offences) as offences,
-        count(offences) = count(*) as is_complete
-    from quarterly
-    group by area_code, period_end, offence_group
-),
-
--- The subgroup's quarter, complete when every member code valid for the whole
--- quarter is there with a count.
-subgroup_codes_expected as (
-    select
-        quarter_ends.period_end,
-        count(subgroup_codes.offence_code) as codes_expected
-    from (select distinct period_end from quarterly) as quarter_ends
-    left join subgroup_codes
-        on subgroup_codes.valid_from
-            <= cast(date_trunc('month', quarter_ends.period_end) - interval 2 month as date)
-    group by quarter_ends.period_end
-),
-
-subgroup_quarters as (
-    select
-        quarterly.area_code,
-        quarterly.period_end,
-        'stalking_and_harassment' as offence_group,
-        sum(quarterly.offences) as offences,
-        count(quarterly.offences) = count(*)
-            and count(distinct quarterly.offence_code) = any_value(subgroup_codes_expected.codes_expected)
-            as is_complete
-    from quarterly
-    inner join subgroup_codes
-        on quarterly.offence_code = subgroup_codes.offence_code
-    inner join subgroup_codes_expected
-        on quarterly.period_end = subgroup_codes_expected.period_end
-    group by quarterly.area_code, quarterly.period_end
-),
-
-area_quarters as (
-    select * from group_quarters
-    union all
-    select * from subgroup_quarters
-),
-
--- England and Wales's two countries: the sum of their territorial forces,
--- complete when every force of the country is.
+-- The warehouse's own 12-month totals (marts.recorded_crime_12m: complete windows
+-- only, the derived group stalking_and_harassment included) for the forces and
+-- England and Wales; England and Wales's two countries are the sum of their
+-- territorial forces, when every one of them has the total.
 countries as (
     select
         other_areas.area_code,
@@ -215,46 +165,29 @@ countries as (
         and other_areas.area_type = 'country'
 ),
 
-country_quarters as (
+country_totals as (
     select
         countries.area_code,
-        area_quarters.period_end,
-        area_quarters.offence_group,
-        sum(area_quarters.offences) as offences,
-        bool_and(area_quarters.is_complete)
-            and count(*) = any_value(countries.forces_in_country) as is_complete
-    from area_quarters
+        twelve_months.offence_group,
+        twelve_months.period_end,
+        sum(twelve_months.offences) as computed_value
+    from twelve_months
     inner join countries
-        on area_quarters.area_code = countries.force_code
-    group by countries.area_code, area_quarters.period_end, area_quarters.offence_group
-),
-
-counted_quarters as (
-    select area_code, period_end, offence_group, offences
-    from area_quarters
-    where is_complete
-    union all
-    select area_code, period_end, offence_group, offences
-    from country_quarters
-    where is_complete
-),
-
-window_quarters as (
-    {{ twelve_month_windows('counted_quarters', ['area_code', 'offence_group']) }}
+        on twelve_months.area_code = countries.force_code
+    group by countries.area_code, twelve_months.offence_group, twelve_months.period_end
+    having count(twelve_months.offences) = any_value(countries.forces_in_country)
 ),
 
 computed as (
     select
-        window_quarters.area_code,
-        window_quarters.offence_group,
-        window_quarters.period_end,
-        sum(counted_quarters.offences) as computed_value
-    from window_quarters
-    inner join counted_quarters
-        on window_quarters.area_code = counted_quarters.area_code
-        and window_quarters.offence_group = counted_quarters.offence_group
-        and window_quarters.quarter_end = counted_quarters.period_end
-    group by window_quarters.area_code, window_quarters.offence_group, window_quarters.period_end
+        area_code,
+        offence_group,
+        period_end,
+        offences as computed_value
+    from twelve_months
+    where area_type in ('force', 'national')
+    union all
+    select * from country_totals
 ),
 
 -- ------------------------------------------------------------ side by side

@@ -42,42 +42,9 @@ parsed as (
     from pfa_rates
 ),
 
-reporting_bodies as (
-    {{ reporting_bodies_lookup('force_name_variants', 'name_key') }}
-),
-
-with_area_code as (
-    select
-        parsed.*,
-        coalesce(parsed.area_code_as_written, reporting_bodies.area_code) as area_code
-    from parsed
-    left join reporting_bodies
-        on parsed.area_code_as_written is null
-        and {{ normalise_name('parsed.area_name') }} = reporting_bodies.name_key
-),
-
-with_periods as (
-    select
-        *,
-        cast(date_trunc('month', period_end) - interval 11 month as date) as period_start,
-        'year ending ' || strftime(period_end, '%B %Y') as period_label
-    from with_area_code
-),
-
-area_types as (
-    select area_code, 'force' as area_type from forces
-    union all
-    select area_code, area_type from other_areas
-),
-
-with_area_type as (
-    select
-        with_periods.*,
-        area_types.area_type
-    from with_periods
-    left join area_types
-        on with_periods.area_code = area_types.area_code
-),
+-- reporting_bodies, with_area_code, with_periods, area_types, with_area_type:
+-- shared with the other ONS police force area staging model (macros/area_names.sql).
+{{ ons_area_ctes('parsed') }},
 
 final as (
     select
