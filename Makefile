@@ -21,10 +21,11 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -q && apt-get install -y -q chromium; }
 
-## run: build the warehouse from the bundled sample through the Airflow DAG, then serve the dashboard
+## run: build the warehouse from the bundled sample through the Airflow DAGs, then serve the dashboard
+DASHBOARD_PORT ?= 8501
 run: setup
 	$(BIN)/hsinsight run --orchestrator airflow
-	$(BIN)/hsinsight dashboard
+	$(BIN)/hsinsight dashboard --port $(DASHBOARD_PORT)
 
 ## airflow: Airflow on this machine (standalone, SQLite, 127.0.0.1:8080) with the DAGs loaded; prints the URL and login
 airflow: setup

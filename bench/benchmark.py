@@ -13,6 +13,15 @@ it is missing) and writes a table of medians and spreads to
 - ``dbt build`` of the whole project (with its slowest nodes);
 - the Great Expectations checks;
 - the whole pipeline, ``hsinsight run --fresh``, ingest to publish;
+- both runners on the bundled sample (``runners``; on the national data too with
+  ``runners-national``): ``hsinsight run --fresh`` against ``hsinsight run --fresh
+  --orchestrator airflow`` (every ingest DAG, then the transform DAG, in an Airflow home
+  of their own, migrated once beforehand and not timed), held to the Airflow runner
+  within 1.5 times the direct one;
+- ``make run`` to a serving dashboard (``make-run``): from ``make run`` (the Airflow
+  runner on the sample, then ``hsinsight dashboard``) until Streamlit's health endpoint
+  ``/_stcore/health`` answers, with a new Airflow home (a first ``make run``) and with
+  the same home again, held to under 60 s;
 - each dashboard page's queries, as ``PAGE_QUERIES`` in ``dashboards/queries.py``
   runs them (default filters) without the cache, against the published national
   warehouse (median and 95th percentile per page, held to p95 < 200 ms).
@@ -26,7 +35,8 @@ which is timed from outside as a user would (interpreter start included).
     python bench/benchmark.py [--data DIR] [--runs 3] [--query-runs 30] [--only ingest,dbt,...]
     python bench/benchmark.py --only pages --warehouse PATH   # pages alone, on a built warehouse
 
-Steps, for ``--only``: ingest, pandas, dbt, checks, pipeline, pages. The pages step
+Steps, for ``--only``: ingest, pandas, dbt, checks, pipeline, pages, runners,
+runners-national, make-run (the last three are left out unless named). The pages step
 times the warehouse ``--warehouse`` names, else the one the pipeline (or dbt) step
 built, else one ``hsinsight run --fresh`` builds for it (not timed). The scratch
 warehouses go to a temporary folder that is removed at the end (``--keep`` keeps it).
@@ -55,12 +65,16 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULT_MARK = "BENCH-RESULT "
-STEPS = ("ingest", "pandas", "dbt", "checks", "pipeline", "pages")
+STEPS = ("ingest", "pandas", "dbt", "checks", "pipeline", "pages", "runners", "runners-national", "make-run")
+#: What a run without ``--only`` measures (the national benchmark).
+DEFAULT_STEPS = ("ingest", "pandas", "dbt", "checks", "pipeline", "pages")
 #: Former names of steps, still accepted by ``--only``.
 STEP_ALIASES = {"dashboard": "pages"}
 
 #: Targets the results are held against (issue: national-scale benchmarks).
 PIPELINE_TARGET_SECONDS = 60.0
+AIRFLOW_RATIO_TARGET = 1.5  # the Airflow runner against the direct one
+MAKE_RUN_TARGET_SECONDS = 60.0  # `make run` to a serving dashboard
 INGEST_SPEED_TARGET = 3.0  # times the throughput of the pandas way
 INGEST_MEMORY_TARGET = 1 / 3  # at most this share of its peak memory
 PAGE_P95_TARGET_MS = 200.0
@@ -457,7 +471,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs of each heavy step (default 3)")
     parser.add_argument("--query-runs", type=int, default=30, help="runs of each page's queries (default 30)")
-    parser.add_argument("--only", default=",".join(STEPS), help="comma-separated steps to run")
+    parser.add_argument("--only", default=",".join(DEFAULT_STEPS), help="comma-separated steps to run")
+    parser.add_argument(
+        "--sample",
+        default=str(PROJECT_ROOT / "data" / "sample"),
+        help="the sample folder (runners, make-run)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument(
         "--warehouse",
@@ -480,7 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     # A run of some steps only keeps its results apart from the full run's.
-    stem = "latest" if set(steps) == set(STEPS) else "latest-" + "-".join(s for s in STEPS if s in steps)
+    stem = (
+        "latest" if set(steps) == set(DEFAULT_STEPS) else "latest-" + "-".join(s for s in STEPS if s in steps)
+    )
     results: dict[str, Any] = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),
         "load_average_at_start": os.getloadavg(),
@@ -493,9 +514,12 @@ def main(argv: list[str] | None = None) -> int:
             "ingest_speed_ratio": INGEST_SPEED_TARGET,
             "ingest_memory_ratio": INGEST_MEMORY_TARGET,
             "page_p95_ms": PAGE_P95_TARGET_MS,
+            "airflow_ratio": AIRFLOW_RATIO_TARGET,
+            "make_run_seconds": MAKE_RUN_TARGET_SECONDS,
         },
     }
-    if steps != ["pages"] or not args.warehouse:
+    national = {"ingest", "pandas", "dbt", "checks", "pipeline", "runners-national"} & set(steps)
+    if national or ("pages" in steps and not args.warehouse):
         from hsinsight.sample.national import is_complete, write_national
 
         if not is_complete(data):
@@ -640,6 +664,21 @@ def run_steps(steps, args, data: Path, work: Path, env, log: Path, results: dict
         except StepFailed as exc:
             results["pipeline"] = {"error": str(exc)}
 
+    for step, folder in (("runners", Path(args.sample).resolve()), ("runners-national", data)):
+        if step in steps:
+            print(f"both runners on {folder}: hsinsight run --fresh [--orchestrator airflow]", flush=True)
+            try:
+                results[step] = _runners(folder, args.runs, work, env, log)
+            except StepFailed as exc:
+                results[step] = {"error": str(exc)}
+
+    if "make-run" in steps:
+        print("make run to a serving dashboard", flush=True)
+        try:
+            results["make-run"] = _make_run(args.runs, work, env, log)
+        except StepFailed as exc:
+            results["make-run"] = {"error": str(exc)}
+
     if "pages" in steps:
         print("dashboard pages: each page's queries, uncached", flush=True)
         source = _pages_warehouse(args, data, built, warehouse, env, log)
@@ -663,6 +702,101 @@ def run_steps(steps, args, data: Path, work: Path, env, log: Path, results: dict
                     }
             except StepFailed as exc:
                 results["pages"] = {"error": str(exc)}
+
+
+def _runners(data: Path, runs: int, work: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
+    """``hsinsight run --fresh`` and ``hsinsight run --fresh --orchestrator airflow`` on
+    ``data``, alternately, each with a warehouse of its own; the Airflow home is migrated
+    first, untimed, as it is after a first ``make run``."""
+    hsinsight = str(Path(sys.executable).parent / "hsinsight")
+    folder = work / f"runners-{data.name}"
+    airflow_env = {**env, "AIRFLOW_HOME": str(folder / "airflow")}
+    commands = {
+        "direct": [hsinsight, "run", "--fresh", "--raw", str(data), "--warehouse", str(folder / "direct" / "w.duckdb")],
+        "airflow": [
+            hsinsight, "run", "--fresh", "--orchestrator", "airflow",
+            "--raw", str(data), "--warehouse", str(folder / "airflow" / "w.duckdb"),
+        ],
+    }  # fmt: skip
+    # The Airflow home is migrated first (`airflow db migrate`), not timed: as after a first run.
+    migrate = (
+        "from hsinsight.airflow_runner import airflow_environment, ensure_database\n"
+        "from hsinsight.config import Settings\n"
+        "ensure_database(airflow_environment(Settings.from_env()))"
+    )
+    run_command([sys.executable, "-c", migrate], airflow_env, log)
+    measured: dict[str, list[Measurement]] = {"direct": [], "airflow": []}
+    for _ in range(runs):
+        measured["direct"].append(run_command(commands["direct"], env, log))
+        measured["airflow"].append(run_command(commands["airflow"], airflow_env, log))
+    result = {name: _record(found) for name, found in measured.items()}
+    result["ratio"] = result["airflow"]["seconds"]["median"] / result["direct"]["seconds"]["median"]
+    return result
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _make_run_once(home: Path, warehouse: Path, env: dict[str, str], log: Path) -> float:
+    """Seconds from ``make run`` until the dashboard's health endpoint answers."""
+    import signal
+    import urllib.request
+
+    port = _free_port()
+    run_env = {**env, "AIRFLOW_HOME": str(home), "HSINSIGHT_WAREHOUSE": str(warehouse)}
+    with open(log, "a", encoding="utf-8") as output:
+        output.write(f"\n--- make run (port {port}) {dt.datetime.now():%H:%M:%S}\n")
+        output.flush()
+        started = time.monotonic()
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "run", f"DASHBOARD_PORT={port}"],
+            cwd=PROJECT_ROOT,
+            env=run_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            while True:
+                if process.poll() is not None:
+                    raise StepFailed(f"make run stopped (exit {process.returncode}); see {log}")
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/_stcore/health", timeout=1
+                    ) as answer:
+                        if answer.status == 200:
+                            return time.monotonic() - started
+                except OSError:
+                    pass
+                if time.monotonic() - started > 600:
+                    raise StepFailed(f"no dashboard within 600 s; see {log}")
+                time.sleep(0.2)
+        finally:
+            for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(timeout=grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+
+
+def _make_run(runs: int, work: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
+    """``make run`` to a serving dashboard: first with a new Airflow home and no warehouse
+    (a newcomer's first run), then ``runs`` times with that home and a new warehouse."""
+    folder = work / "make-run"
+    home = folder / "airflow"
+    first = _make_run_once(home, folder / "0" / "hsinsight.duckdb", env, log)
+    again = [_make_run_once(home, folder / str(i) / "hsinsight.duckdb", env, log) for i in range(1, runs + 1)]
+    return {"first": first, "seconds": summary(again)}
 
 
 def _pages_warehouse(args, data: Path, built, published: Path, env, log: Path) -> Path | None:
@@ -797,6 +931,40 @@ def markdown(results: dict[str, Any]) -> str:
                 f"< {target:.0f} s: {_met(entry['seconds']['median'] < target)}" if target is not None else ""
             )
             lines.append(f"| {label}{extra} | {_s(entry['seconds'])} | {_mb(entry['peak_mb'])} | {verdict} |")
+        lines.append("")
+    runner_rows = [
+        (key, where) for key, where in (("runners", "sample"), ("runners-national", "national data"))
+    ]
+    if any(key in results for key, _ in runner_rows) or "make-run" in results:
+        lines += ["| runner | time | peak memory | target |", "| --- | --- | ---: | --- |"]
+        for key, where in runner_rows:
+            if key not in results:
+                continue
+            entry = results[key]
+            if "error" in entry:
+                lines.append(f"| both runners, {where} | failed: {entry['error']} | | |")
+                continue
+            lines.append(
+                f"| `hsinsight run --fresh`, {where} | {_s(entry['direct']['seconds'])} "
+                f"| {_mb(entry['direct']['peak_mb'])} | |"
+            )
+            ok = entry["ratio"] <= AIRFLOW_RATIO_TARGET
+            lines.append(
+                f"| `hsinsight run --fresh --orchestrator airflow`, {where} | {_s(entry['airflow']['seconds'])} "
+                f"| {_mb(entry['airflow']['peak_mb'])} | {entry['ratio']:.2f}× direct, "
+                f"≤ {AIRFLOW_RATIO_TARGET}×: {_met(ok)} |"
+            )
+        if "make-run" in results:
+            entry = results["make-run"]
+            if "error" in entry:
+                lines.append(f"| `make run` to a serving dashboard | failed: {entry['error']} | | |")
+            else:
+                ok = entry["seconds"]["median"] < MAKE_RUN_TARGET_SECONDS
+                lines.append(
+                    f"| `make run` to a serving dashboard (`/_stcore/health`), sample | {_s(entry['seconds'])}; "
+                    f"first run, new Airflow home: {entry['first']:.1f} s | | "
+                    f"< {MAKE_RUN_TARGET_SECONDS:.0f} s: {_met(ok)} |"
+                )
         lines.append("")
     if "pages" in results:
         pages = results["pages"]

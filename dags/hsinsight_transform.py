@@ -8,54 +8,51 @@ new (events that arrive while a run is going are gathered into the next run).
 | --- | --- |
 | `start_build` | reserves a fresh build file beside the published warehouse (setup) |
 | `assemble` | fills the build's raw layer from every source's raw store |
-| `seeds` | loads the reference tables (dbt seeds) and runs their tests |
-| `dbt.*` | one task per dbt model (astronomer-cosmos): `dbt build` of that node, so its tests run with it and a failed model or test fails that task, with its own log |
-| `cross_node_tests` | the dbt tests that span nodes built by different tasks (a relationships test from a staging model to a seed), once every node is built |
-| `quality_checks` | the Great Expectations suites in `expectations/`; a failure-severity check fails the task and blocks publishing, a warning is recorded and the build is published; Data Docs are written to `data/quality/docs/` |
+| `dbt.build` | **the run's one dbt invocation**: `dbt build` of the whole project (seeds, models, data and unit tests, the tests that span two models) on the build file, with dbt's whole log; fails naming every node that failed and why; pushes every node's result as one XCom |
+| `dbt.<node>.seed` / `dbt.<node>.run` | one task per seed and per model (the WATCHER idea of astronomer-cosmos, see `hsinsight.airflow_dbt`): succeeds or fails with that node's result in the build, dbt's message for it in its own log; it never runs dbt itself |
+| `dbt.<node>.test` | every data test on the node, the tests over two nodes (a relationships test from a staging model to a seed) under each of them: fails naming each test that failed, its failing rows and dbt's message |
+| `quality_checks` | the Great Expectations suites in `expectations/`, once the build is complete; a failure-severity check fails the task and blocks publishing, a warning is recorded and the build is published; Data Docs are written to `data/quality/docs/` |
 | `publish` | swaps the build onto the published warehouse in one atomic rename; updates the warehouse asset |
 | `record_run` | writes the run's summary (sources, rows, checks, outcome, duration) to the run log `runs.duckdb` beside the warehouse, whatever happened (teardown) |
 | `cleanup` | removes the build folder whatever happened (teardown) |
 
 Nothing touches the published warehouse before `publish`, so a failure anywhere leaves
-it exactly as it was. One task runs at a time: every task writes the same DuckDB build
-file, and DuckDB allows one writer. No task is retried: a failed model, test or check
-fails the same way on the same input.
+it exactly as it was. One task runs at a time, and the per-node tasks start only once
+the dbt build has finished: while dbt builds, it is the only thing using the build file
+(DuckDB allows one writer), and the checks read a finished build. No task is retried,
+and a node task never falls back to running dbt on its own: a failed model, test or
+check fails the same way on the same input.
 
 **Idempotent**: the build is assembled from the raw stores alone, so a re-run on the
 same stores publishes the same tables (only the run log and the build's run id differ).
+
+**The dbt graph** is read (by astronomer-cosmos's loader) from dbt's manifest
+(`dbt_project/target/manifest.json`) when it is current with the project, and otherwise
+listed by `dbt ls`, which opens no database: the profile's path falls back to an
+in-memory DuckDB when `HSINSIGHT_DB` is unset, so a fresh Airflow with nothing prepared
+parses this file.
 
 Params: `warehouse` (published DuckDB file) and `ingested` (filled in by `hsinsight run`).
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, setup, task, teardown
-from cosmos import (
-    DbtTaskGroup,
-    ExecutionConfig,
-    ExecutionMode,
-    InvocationMode,
-    LoadMode,
-    ProfileConfig,
-    ProjectConfig,
-    RenderConfig,
-    TestBehavior,
-    TestIndirectSelection,
-)
 
 from hsinsight.airflow_assets import RAW_ASSETS, WAREHOUSE
+from hsinsight.airflow_dbt import dbt_tasks
 from hsinsight.airflow_runner import record_failure
 from hsinsight.config import Settings
+from hsinsight.transform import manifest_is_current, manifest_path
 
 _settings = Settings.from_env()
 _project = Path(_settings.dbt_project_dir)
-_manifest = _project / "target" / "manifest.json"
+# A manifest older than the project would render an old graph: then `dbt ls` lists it.
+_manifest = manifest_path(_settings) if manifest_is_current(_settings) else None
 
-#: The build file every dbt task works on, handed to dbt_project/profiles.yml.
+#: The build file `dbt.build` works on.
 BUILD_PATH = "{{ ti.xcom_pull(task_ids='start_build') }}"
 
 # Any source's new data triggers a build.
@@ -125,69 +122,6 @@ def hsinsight_transform():
             _push_error(exc)
             raise
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=_project,
-            manifest_path=_manifest if _manifest.is_file() else None,
-            install_dbt_deps=False,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="hsinsight",
-            target_name="build",
-            profiles_yml_filepath=_project / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=InvocationMode.SUBPROCESS,
-            dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
-            # A node's task runs the tests whose other parents are built already.
-            test_indirect_selection=TestIndirectSelection.BUILDABLE,
-        ),
-        render_config=RenderConfig(
-            # The manifest is written by `dbt parse` before Airflow starts
-            # (hsinsight.transform.ensure_manifest); without it, `dbt ls` renders the graph.
-            load_method=LoadMode.DBT_MANIFEST if _manifest.is_file() else LoadMode.DBT_LS,
-            # The seeds are loaded together by the `seeds` task, before any model.
-            exclude=["resource_type:seed"],
-            test_behavior=TestBehavior.BUILD,
-            emit_datasets=False,
-        ),
-        operator_args={
-            "env": {
-                "HSINSIGHT_DB": BUILD_PATH,
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "DO_NOT_TRACK": "1",
-                "PATH": os.environ.get("PATH", ""),
-            },
-            "append_env": True,
-            "install_deps": False,
-        },
-        default_args={"retries": 0},
-    )
-
-    @task
-    def seeds(build: str) -> None:
-        """Load the reference tables (dbt seeds) and run their tests."""
-        from hsinsight import transform
-
-        try:
-            transform.build_seeds(Path(build), Settings.from_env())
-        except Exception as exc:
-            _push_error(exc)
-            raise
-
-    @task
-    def cross_node_tests(build: str) -> list[str]:
-        """The dbt tests over nodes built by different tasks (a staging model and a seed)."""
-        from hsinsight import transform
-
-        try:
-            return transform.run_cross_node_tests(Path(build), Settings.from_env())
-        except Exception as exc:
-            _push_error(exc)
-            raise
-
     @task
     def quality_checks(build: str) -> dict:
         """Run the Great Expectations suites; a failure-severity check fails the task."""
@@ -234,7 +168,11 @@ def hsinsight_transform():
 
     build = start_build()
     checked = quality_checks(build)
-    assemble(build) >> seeds(build) >> dbt >> cross_node_tests(build) >> checked
+    # One `dbt build`, then a task per dbt node reporting its result; the checks start
+    # once it has finished and every node passed.
+    dbt, dbt_build = dbt_tasks(_project, _manifest, BUILD_PATH, after=assemble(build))
+    dbt >> checked
+    dbt_build >> checked
     published = publish(build)
     checked >> published
     recorded = record_run(build)

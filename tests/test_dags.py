@@ -48,6 +48,8 @@ TRANSFORM_FILE = DAGS / "hsinsight_transform.py"
 SAMPLE_FILE = "home_office_police_recorded_crime_pfa.csv"
 REGISTRY = load_registry()
 INGEST_DAGS = [f"{INGEST_DAG_PREFIX}{source_id}" for source_id in REGISTRY]
+#: The transform DAG's one dbt invocation: `dbt build` of the whole project.
+PRODUCER = "dbt.build"
 
 # Parses the dags/ folder the way Airflow's DAG processor does and reports what it found.
 DESCRIBE_DAGS = textwrap.dedent(
@@ -90,6 +92,9 @@ DESCRIBE_DAGS = textwrap.dedent(
                     "on_failure_callback": [f.__name__ for f in t.on_failure_callback or []],
                     "outlets": [getattr(o, "name", str(o)) for o in t.outlets],
                     "select": list(getattr(t, "select", None) or []),
+                    "dbt_node": {
+                        k: v for k, v in (getattr(t, "op_kwargs", None) or {}).items() if k in ("unique_id", "tests")
+                    },
                 }
                 for t in dag.tasks
             },
@@ -203,9 +208,13 @@ def leftover_builds(folder: Path) -> list[Path]:
     return sorted(folder.rglob(".build-*"))
 
 
-def dbt_models() -> set[str]:
+def dbt_models(kind: str = "model") -> set[str]:
     manifest = json.loads(transform.ensure_manifest(Settings.from_env()).read_text())
-    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == kind}
+
+
+def dbt_seeds() -> set[str]:
+    return dbt_models("seed")
 
 
 # --- DAG integrity ---------------------------------------------------------------------------
@@ -258,24 +267,46 @@ def test_transform_dag_is_scheduled_on_every_raw_asset(transform_dag: dict) -> N
     assert transform_dag["max_active_tasks"] == 1
 
 
-def test_transform_dag_has_a_task_per_dbt_model_and_the_pipeline_order(transform_dag: dict) -> None:
+def test_transform_dag_runs_dbt_once_and_has_a_task_per_dbt_node_and_the_pipeline_order(
+    transform_dag: dict,
+) -> None:
     tasks = transform_dag["tasks"]
     dbt_tasks = {t for t in tasks if t.startswith("dbt.")}
-    assert {t.removeprefix("dbt.").removesuffix("_model_build") for t in dbt_tasks} == dbt_models()
-    for task_id in dbt_tasks:
+    # One task runs dbt (the whole project's `dbt build`); every other dbt task reports a node.
+    assert tasks[PRODUCER]["upstream"] == ["assemble"]
+    node_tasks = dbt_tasks - {PRODUCER}
+    assert {
+        t.removeprefix("dbt.").removesuffix(".run") for t in node_tasks if t.endswith(".run")
+    } == dbt_models()
+    assert {
+        t.removeprefix("dbt.").removesuffix(".seed") for t in node_tasks if t.endswith(".seed")
+    } == dbt_seeds()
+    for task_id in node_tasks:
         assert tasks[task_id]["retries"] == 0, task_id
-        # A model's task depends on the tasks of the models it reads, or on the seeds.
-        assert tasks[task_id]["upstream"], task_id
-        assert set(tasks[task_id]["upstream"]) <= dbt_tasks | {"seeds"}, task_id
+        upstream = set(tasks[task_id]["upstream"])
+        # A node's task follows the tasks of the nodes it reads; a root node's task, the
+        # dbt build, whether it failed or not (so a failed node's task fails with its message).
+        assert upstream, task_id
+        if upstream & (node_tasks - {task_id}):
+            assert upstream <= node_tasks, task_id
+            assert tasks[task_id]["trigger_rule"] == "all_success", task_id
+        else:
+            assert upstream == {"assemble", PRODUCER}, task_id
+            assert tasks[task_id]["trigger_rule"] == "all_done_min_one_success", task_id
+    # Every node's tests are reported by a task after its own.
+    for task_id in node_tasks:
+        if task_id.endswith(".test"):
+            node = task_id.removesuffix(".test")
+            assert tasks[task_id]["upstream"] in ([f"{node}.run"], [f"{node}.seed"]), task_id
     assert tasks["start_build"]["upstream"] == [] and tasks["start_build"]["is_setup"]
     assert tasks["assemble"]["upstream"] == ["start_build"]
-    assert tasks["seeds"]["upstream"] == ["assemble", "start_build"]
+    assert tasks[PRODUCER]["retries"] == 0
     leaves = {t for t in dbt_tasks if not any(t in tasks[o]["upstream"] for o in dbt_tasks)}
-    assert set(tasks["cross_node_tests"]["upstream"]) == leaves | {"start_build"}
-    assert tasks["quality_checks"]["upstream"] == ["cross_node_tests", "start_build"]
+    # The checks read a finished build every node of which passed.
+    assert set(tasks["quality_checks"]["upstream"]) == leaves | {PRODUCER, "start_build"}
     assert tasks["publish"]["upstream"] == ["quality_checks", "start_build"]
     assert tasks["publish"]["outlets"] == ["hsinsight_warehouse"]
-    for task_id in ("assemble", "seeds", "cross_node_tests", "quality_checks", "publish"):
+    for task_id in ("assemble", "quality_checks", "publish"):
         assert tasks[task_id]["retries"] == 0, task_id
         assert tasks[task_id]["trigger_rule"] == "all_success", task_id
 
@@ -314,18 +345,40 @@ def test_importing_a_dag_file_does_no_work(airflow_home: Path, dag_file: Path) -
     assert report["seconds"] < 5.0
 
 
-def test_cross_node_tests_are_the_tests_no_single_model_task_runs() -> None:
+def test_every_dbt_test_runs_in_the_one_build_and_fails_a_task_of_each_node_it_tests(
+    transform_dag: dict,
+) -> None:
     manifest = transform.ensure_manifest(Settings.from_env())
+    nodes = json.loads(manifest.read_text())["nodes"]
+    tasks = transform_dag["tasks"]
+    tests_per_node = {
+        task["dbt_node"]["unique_id"]: task["dbt_node"]["tests"]
+        for task in tasks.values()
+        if "tests" in task["dbt_node"]
+    }
+    reported = {test for tests in tests_per_node.values() for test in tests}
+    data_tests = {key for key, node in nodes.items() if node["resource_type"] == "test"}
+    # Every test on a model or seed is reported by a task; a source's tests (on the raw
+    # tables) fail the build's own task, which names them, and the models that read it.
+    on_nodes = {
+        key
+        for key in data_tests
+        if any(p.split(".")[0] in ("model", "seed") for p in nodes[key]["depends_on"]["nodes"])
+    }
+    assert on_nodes and on_nodes <= reported
+    for node_id in tests_per_node:
+        assert f"dbt.{node_id.rsplit('.', 1)[-1]}.test" in tasks, node_id
+    # A relationships test from a staging model to a seed, which no single node's run would
+    # run, is in the build and fails the test task of each node it reads.
+    by_name = {node["name"]: key for key, node in nodes.items()}
     names = transform.cross_node_tests(manifest)
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    by_name = {node["name"]: node for node in nodes}
-    # A relationships test from a staging model to a seed: neither task runs it alone.
     assert any(name.startswith("relationships_stg_home_office__recorded_crime_area_code") for name in names)
     for name in names:
-        parents = by_name[name]["depends_on"]["nodes"]
-        assert len(parents) > 1 and not all(p.startswith("seed.") for p in parents), name
-    # A test on one model runs with that model's task, so it is not repeated.
-    assert not any(name.startswith("not_null_recorded_crime_12m") for name in names)
+        key = by_name[name]
+        parents = [p for p in nodes[key]["depends_on"]["nodes"] if p.split(".")[0] in ("model", "seed")]
+        assert len(parents) > 1, name
+        for parent in parents:
+            assert key in tests_per_node[parent], (name, parent)
 
 
 # --- the local Airflow home --------------------------------------------------------------------
@@ -366,7 +419,8 @@ def test_ingest_dags_update_their_assets_and_trigger_the_transform(dags_publishe
     assert outcome.transform is not None and outcome.published
     states = outcome.transform.task_states
     assert set(states.values()) == {"success"}, states
-    assert {t for t in states if t.startswith("dbt.")} == {f"dbt.{m}_model_build" for m in dbt_models()}
+    assert {t for t in states if t.endswith(".run")} == {f"dbt.{m}.run" for m in dbt_models()}
+    assert states[PRODUCER] == "success"
     # Airflow's own record: the warehouse asset was updated by publish.
     db = sqlite3.connect(airflow_home / "airflow.db")
     try:

@@ -59,9 +59,7 @@ TASK_ORDER = (
     "ingest",
     "start_build",
     "assemble",
-    "seeds",
-    "dbt",  # the dbt.<model> tasks sort here
-    "cross_node_tests",
+    "dbt",  # the dbt build and the dbt.<node> tasks sort here
     "quality_checks",
     "publish",
     "record_run",
@@ -149,8 +147,15 @@ def airflow_environment(cfg: Settings, warehouse: Path | None = None) -> Airflow
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{database}",
             "PYTHONUNBUFFERED": "1",
-            # cosmos keeps dbt's partial parse here between the transform DAG's tasks.
+            # cosmos keeps dbt's partial parse here between the transform DAG's runs.
             "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
+            # Offline and quiet: no usage reports from Airflow, cosmos or dbt (each would
+            # otherwise try the network, and wait for it, in every task).
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+            "SCARF_NO_ANALYTICS": "true",
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             # `airflow standalone` and friends start further `airflow` commands by name.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         }
@@ -272,10 +277,36 @@ def _read_failures(path: Path) -> list[dict]:
     return failures
 
 
+def progress_line(line: str) -> str | None:
+    """The progress line to show for one ``HSINSIGHT-PROGRESS`` line of the driver, or
+    None for a line not worth one: the start of a task that only reports a dbt node."""
+    from hsinsight.airflow_dbt import BUILD_TASK
+    from hsinsight.airflow_driver import PROGRESS_PREFIX
+
+    event = json.loads(line[len(PROGRESS_PREFIX) :])
+    task, state = event["task_id"], event["state"]
+    build = task == f"dbt.{BUILD_TASK}"
+    if state == "running" and task.startswith("dbt.") and not build:
+        return None
+    where = f"[{event['step']}] {event['dag_id']}: {task}"
+    if state == "running":
+        return f"{where} running" + (" (dbt build of the whole project)" if build else "")
+    took = f" in {event['seconds']:.1f} s" if "seconds" in event else ""
+    return f"{where} {state}{took} ({event['done']}/{event['total']} tasks done)"
+
+
 def _stream(
-    command: list[str], env: dict[str, str], cwd: Path, log_file: Path, output: IO[str] | None
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    log_file: Path,
+    output: IO[str] | None,
+    progress: IO[str] | None = None,
 ) -> tuple[int, list[str]]:
-    """Run ``command``, writing each output line to ``log_file`` and echoing it to ``output``."""
+    """Run ``command``, writing each output line to ``log_file`` and echoing it to ``output``
+    (and its progress lines, readably, to ``progress``)."""
+    from hsinsight.airflow_driver import PROGRESS_PREFIX
+
     with open(log_file, "w", encoding="utf-8") as saved:
 
         def on_line(line: str) -> None:
@@ -283,6 +314,14 @@ def _stream(
             if output is not None:
                 output.write(line + "\n")
                 output.flush()
+            if progress is not None and line.startswith(PROGRESS_PREFIX):
+                try:
+                    shown = progress_line(line)
+                except (ValueError, KeyError):
+                    shown = None
+                if shown:
+                    progress.write(shown + "\n")
+                    progress.flush()
 
         try:
             return run_streaming(command, env=env, cwd=cwd, on_line=on_line)
@@ -340,6 +379,7 @@ def run_pipeline(
     cfg: Settings,
     *,
     output: IO[str] | None = sys.stdout,
+    progress: IO[str] | None | bool = True,
     fresh: bool = False,
 ) -> PipelineRun:
     """Run every ingest DAG once on ``raw_dir`` and, if any loaded something new, the
@@ -347,7 +387,9 @@ def run_pipeline(
     :mod:`hsinsight.airflow_driver`).
 
     ``output`` receives Airflow's output as it is produced (``None`` to keep quiet; it is
-    always saved to ``<AIRFLOW_HOME>/hsinsight-last-run.log``). Raises
+    always saved to ``<AIRFLOW_HOME>/hsinsight-last-run.log``); ``progress`` receives a
+    line as each task starts or ends: the DAG, the task, its state and how far the run is
+    (by default standard output when ``output`` is None; ``None`` or ``False`` for none). Raises
     :class:`AirflowRunError` naming each failed task and its error unless every DAG run
     succeeded; the published warehouse is then exactly as it was, unless the transform
     DAG published the other sources' new data.
@@ -355,10 +397,17 @@ def run_pipeline(
     from hsinsight import transform
 
     raw_dir, warehouse = Path(raw_dir).resolve(), Path(warehouse).resolve()
+    if progress is True:
+        progress = sys.stdout if output is None else None
+    elif progress is False:
+        progress = None
     airflow_env = airflow_environment(cfg, warehouse)
     # The transform DAG renders its dbt tasks from the project's manifest.
     transform.ensure_manifest(cfg)
     with _locked(airflow_env.home):
+        if progress is not None and migration_needed(airflow_env):
+            progress.write(f"migrating the Airflow metadata database {airflow_env.database}\n")
+            progress.flush()
         ensure_database(airflow_env, output=output)
         failures_file = airflow_env.home / f"failures-{uuid.uuid4().hex}.jsonl"
         log_file = airflow_env.home / LAST_RUN_LOG
@@ -366,7 +415,7 @@ def run_pipeline(
         conf = json.dumps({"raw_dir": str(raw_dir), "warehouse": str(warehouse), "fresh": fresh})
         command = [sys.executable, "-m", "hsinsight.airflow_driver", conf]
         try:
-            returncode, tail = _stream(command, env, airflow_env.home, log_file, output)
+            returncode, tail = _stream(command, env, airflow_env.home, log_file, output, progress)
             failures = _read_failures(failures_file)
         finally:
             failures_file.unlink(missing_ok=True)

@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
             dbt_tasks = [t for t in outcome.transform.task_states if t.startswith("dbt.")]
             print(
                 f"  hsinsight_transform {outcome.transform.run_id}: {outcome.transform.state} "
-                f"({len(dbt_tasks)} dbt model tasks)"
+                f"(one dbt build, reported by {len(dbt_tasks) - 1} node and test tasks)"
             )
         if warehouse.is_file():
             from hsinsight.report import describe_warehouse

@@ -51,7 +51,7 @@ def record_transform_run(context: Any, warehouse: Path) -> Path:
     published = ti.xcom_pull(task_ids="publish")
     errors = {
         task: ti.xcom_pull(task_ids=task, key="error")
-        for task in ("assemble", "seeds", "cross_node_tests", "quality_checks", "publish")
+        for task in ("assemble", "dbt.build", "quality_checks", "publish")
     }
     failed_tasks = sorted(
         t for t, s in states.items() if s in ("failed", "upstream_failed") and t != ti.task_id

@@ -218,21 +218,6 @@ def cross_node_tests(manifest: Path) -> list[str]:
     return sorted(names)
 
 
-def build_seeds(build_db: Path, cfg: Settings) -> None:
-    """Load every seed (the reference tables) and run the tests on them."""
-    _run_dbt(
-        ["build", "--select", "resource_type:seed", "--indirect-selection", "cautious"], Path(build_db), cfg
-    )
-
-
-def run_cross_node_tests(build_db: Path, cfg: Settings) -> list[str]:
-    """Run :func:`cross_node_tests` on a build whose nodes are all built; return their names."""
-    names = cross_node_tests(ensure_manifest(cfg))
-    if names:
-        _run_dbt(["test", "--select", *names], Path(build_db), cfg)
-    return names
-
-
 def _run_dbt(
     command: list[str], build_db: Path, cfg: Settings, *, target: Path | None = None, logs: Path | None = None
 ) -> tuple[Path, Path]:
