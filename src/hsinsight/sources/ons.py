@@ -164,8 +164,8 @@ PFA_MID_YEAR_ESTIMATES = Layout(
     raw_table="ons__population",
     description="ONS police force area data tables, Table P9 (mid-year population estimates, a column per year)",
     columns=(
-        Column("area_code", ("Area Code", "Area code", "Code"), "ons_area_code"),
-        Column("area_name", ("Area Name", "Area name", "Name"), "required_text"),
+        _AREA_CODE,
+        _AREA_NAME,
         Column("mid_year", (), "calendar_year"),
         Column("population", (), "total"),
     ),
