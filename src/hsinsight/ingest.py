@@ -1372,9 +1372,8 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
         if not con.execute(f"select exists (select 1 from {raw} where {negative})").fetchone()[0]:
             continue
         if layout.scope is not None:
-            outside = _negative_windows(
-                con, layout, raw, f"{exclude} and not {in_scope}", value, index, loaded_at
-            )
+            windows = _negative_windows_sql(con, layout, raw, f"{exclude} and not {in_scope}", value, index)
+            outside = con.execute(f"select count(*) from ({windows})", [loaded_at]).fetchone()[0]
             if outside:
                 notes.append(
                     f"{outside} negative 12-month total{'s' if outside > 1 else ''} (column {column}) in rows "
@@ -1392,29 +1391,9 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
         candidates = " and ".join(
             [exclude, *(f"{part} in (select distinct {part} from {raw} where {negative})" for part in parts)]
         )
-        source, group = _keyed_rows(con, layout, group_cols, _quote, raw, candidates)
+        windows = _negative_windows_sql(con, layout, raw, candidates, value, index)
         found = con.execute(
-            f"""
-            with rows as (
-                select {group} as g, {index} as q, {value} as v,
-                       _loaded_at, _file_name, _sheet, _row_number
-                from {source}
-                where {candidates}
-            ), negative_keys as (
-                select distinct g from rows where v < 0
-            ), windows as (
-                select *, sum(v) over w as total, count(*) over w as quarters
-                from rows
-                where g in (select g from negative_keys)
-                window w as (partition by g order by q range between 3 preceding and current row)
-            )
-            select _file_name, _sheet, _row_number, total, g, q
-            from windows
-            where quarters = 4 and total < 0 and _loaded_at = ?
-            order by _file_name, _sheet, _row_number
-            limit 1
-            """,
-            [loaded_at],
+            f"{windows} order by _file_name, _sheet, _row_number limit 1", [loaded_at]
         ).fetchone()
         if found:
             file_name, sheet, row, total, group_key, q = found
@@ -1432,25 +1411,31 @@ def _check_rolling_totals(con: duckdb.DuckDBPyConnection, layout: Layout, loaded
     return notes
 
 
-def _negative_windows(con, layout: Layout, raw: str, where: str, value: str, index: str, loaded_at) -> int:
-    """How many 12-month windows ending in a row loaded in this run, among ``where``, add up below zero."""
+def _negative_windows_sql(con, layout: Layout, raw: str, where: str, value: str, index: str) -> str:
+    """SQL (one ``?``: this run's load time) listing the 12-month windows among the rows
+    ``where`` that end in a row this run loaded and add up below zero: the ending row's
+    file, sheet and row number, the total, the key and the quarter index. Windows are
+    summed only for the keys with a negative quarter."""
     group_cols = tuple(n for n in layout.key if n not in ("financial_year", "financial_quarter"))
     source, group = _keyed_rows(con, layout, group_cols, _quote, raw, where)
-    return con.execute(
-        f"""
+    return f"""
         with rows as (
-            select {group} as g, {index} as q, {value} as v, _loaded_at from {source} where {where}
+            select {group} as g, {index} as q, {value} as v,
+                   _loaded_at, _file_name, _sheet, _row_number
+            from {source}
+            where {where}
         ), negative_keys as (
             select distinct g from rows where v < 0
         ), windows as (
-            select _loaded_at, sum(v) over w as total, count(*) over w as quarters
-            from rows where g in (select g from negative_keys)
+            select *, sum(v) over w as total, count(*) over w as quarters
+            from rows
+            where g in (select g from negative_keys)
             window w as (partition by g order by q range between 3 preceding and current row)
         )
-        select count(*) from windows where quarters = 4 and total < 0 and _loaded_at = ?
-        """,
-        [loaded_at],
-    ).fetchone()[0]
+        select _file_name, _sheet, _row_number, total, g, q
+        from windows
+        where quarters = 4 and total < 0 and _loaded_at = ?
+        """
 
 
 # ------------------------------------------------------------------------ loading
