@@ -35,9 +35,9 @@ airflow: setup
 test: setup chromium lint
 	$(BIN)/pytest
 
-## test-fast: everything except the end-to-end and browser tests
+## test-fast: everything except the end-to-end, browser and slow tests
 test-fast: setup
-	$(BIN)/pytest -m "not e2e and not browser"
+	$(BIN)/pytest -m "not e2e and not browser and not slow"
 
 lint: setup
 	$(BIN)/ruff check .
