@@ -12,6 +12,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -258,3 +259,31 @@ Ministry of Justice Outcomes by Offence; ONS mid-year population estimates. Gene
 </body>
 </html>
 """
+
+
+# --------------------------------------------------------------------------- the full document
+
+
+def problem_profile_html(warehouse: str, area_code: str, period: dt.date) -> bytes:
+    """The problem profile ``hsinsight profile`` writes for this force and period, as
+    bytes: the same document, made by the same code (:mod:`hsinsight.profiles`)."""
+    from hsinsight import profiles
+
+    html_bytes, _ = profiles.render_bytes(Path(warehouse), area_code, period)
+    return html_bytes
+
+
+def problem_profile_pdf(warehouse: str, area_code: str, period: dt.date) -> bytes:
+    """The PDF ``hsinsight profile --pdf`` prints for this force and period."""
+    from hsinsight import profiles
+
+    _, pdf_bytes = profiles.render_bytes(Path(warehouse), area_code, period, pdf=True)
+    assert pdf_bytes is not None
+    return pdf_bytes
+
+
+def pdf_available() -> tuple[bool, str]:
+    """Whether this machine can print the PDF (a Chromium is installed), and if not, why."""
+    from hsinsight.profiles.pdf import chromium_available
+
+    return chromium_available()

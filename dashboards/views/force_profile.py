@@ -261,29 +261,41 @@ components.table(
 st.subheader("Download the profile")
 profile_rows = profile.assign(period_end=profile["period_end"].dt.date, synthetic_sample_data=synthetic)
 marker = "_synthetic" if synthetic else ""
+
+
+@st.cache_data(show_spinner="Writing the problem profile...", max_entries=64)
+def _profile_document(version: queries.WarehouseVersion, area_code: str, period: dt.date) -> bytes:
+    return profile_report.problem_profile_html(version[0], area_code, period)
+
+
 left, right = st.columns(2)
 with left:
     st.download_button(
-        "Download the one-page profile (HTML)",
-        profile_report.profile_html(
-            row,
-            measures,
-            synthetic=synthetic,
-            caveats=[
-                components.CAVEATS[k]
-                for k in ("recorded_crime", "series_breaks", "ratio", "peer_groups", "outcomes_closed", "moj")
-            ],
-            generated=dt.datetime.now(dt.UTC),
-            warehouse=version[0],
-        ).encode("utf-8"),
+        "Download the problem profile (HTML)",
+        _profile_document(version, force_code, period),
         file_name=f"hsinsight_problem_profile_{force_code.lower()}_{period:%Y%m%d}{marker}.html",
         mime="text/html",
         key="download-profile-html",
         on_click="ignore",
         icon=":material/description:",
     )
+    can_print, why_not = profile_report.pdf_available()
+    st.download_button(
+        "Download the problem profile (PDF)",
+        # printed only when asked for: Chromium takes a second or two
+        lambda: profile_report.problem_profile_pdf(version[0], force_code, period),
+        file_name=f"hsinsight_problem_profile_{force_code.lower()}_{period:%Y%m%d}{marker}.pdf",
+        mime="application/pdf",
+        key="download-profile-pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        disabled=not can_print,
+        help=None if can_print else why_not,
+    )
     st.caption(
-        "A printable page: key findings, every measure beside England and Wales and the group, and the caveats."
+        "The document `hsinsight profile` writes: a one-page summary, a section per theme with its chart, table "
+        "and caveats, questions for the commissioner, the trend since the series began and the sources. The HTML "
+        "opens without a network and prints on A4; the PDF is the same document."
     )
 with right:
     st.download_button(
