@@ -1024,6 +1024,81 @@ def _read_run_log(log_version: WarehouseVersion, limit: int) -> RunLog:
     return RunLog(runs, results, findings)
 
 
+# --------------------------------------------------------------------------- funnel plots, maps, small multiples
+
+FUNNEL_SQL = """
+select
+    area_code,
+    area_name,
+    period_end,
+    measure,
+    offence_group,
+    category,
+    distribution,
+    multiplier,
+    numerator,
+    denominator,
+    value,
+    ci_lower_95,
+    ci_upper_95,
+    target,
+    lower_95,
+    upper_95,
+    lower_998,
+    upper_998,
+    flag,
+    tau_squared,
+    is_overdispersed,
+    lower_95_adjusted,
+    upper_95_adjusted,
+    lower_998_adjusted,
+    upper_998_adjusted,
+    flag_adjusted
+from marts.funnel_limits
+where period_end = $period_end and measure = $measure and offence_group = $offence_group
+order by category, area_name
+"""
+
+FORCE_TRENDS_SQL = """
+select
+    recorded.area_code,
+    recorded.area_name,
+    coalesce(peers.peer_group, 'none') as peer_group,
+    coalesce(peers.peer_group_name, 'In no group') as peer_group_name,
+    recorded.offence_group,
+    recorded.period_end,
+    recorded.offences
+from marts.recorded_crime_12m as recorded
+left join reference.force_peer_groups as peers
+    on recorded.area_code = peers.area_code
+where recorded.area_type = 'force'
+    and recorded.offence_group in ('stalking', 'harassment')
+order by recorded.area_name, recorded.offence_group, recorded.period_end
+"""
+
+
+def funnel(version: WarehouseVersion, period_end: dt.date, measure: str, offence_group: str) -> pd.DataFrame:
+    """Every force's row of marts.funnel_limits for one period, measure and offence (all
+    categories: outcome groups, PHA sections), with its interval, limits and flags."""
+    frame = read(version, FUNNEL_SQL, period_end=period_end, measure=measure, offence_group=offence_group)
+    return _dates(frame, "period_end")
+
+
+def funnel_present(version: WarehouseVersion) -> bool:
+    """Whether the warehouse has the funnel plot limits and the peer groups (a warehouse
+    published before them, or a hand-made one, may not): the overview's map and small
+    multiples are left out without them."""
+    return table_present(version, "marts", "funnel_limits") and table_present(
+        version, "reference", "force_peer_groups"
+    )
+
+
+def force_trends(version: WarehouseVersion) -> pd.DataFrame:
+    """Every force's 12-month recorded stalking and harassment over time, with its most
+    similar group, for the small multiples."""
+    return _dates(read(version, FORCE_TRENDS_SQL), "period_end")
+
+
 # =========================================================================== per page
 # Each page's queries with its default filters (no force or CPS Area chosen,
 # stalking, the latest period), for the benchmark. Keep in step with the pages:
@@ -1034,6 +1109,9 @@ DEFAULT_OFFENCE = "stalking"
 
 def _overview(version: WarehouseVersion) -> None:
     national_series_12m(version)
+    if funnel_present(version):
+        funnel(version, periods(version)[0], "rate_per_1000", DEFAULT_OFFENCE)
+        force_trends(version)
     if published_totals_present(version):
         long_national_series(version)
 
@@ -1042,12 +1120,15 @@ def _force_comparison(version: WarehouseVersion) -> None:
     latest = ratio_periods(version)[0]
     recording_practice(version, latest)
     force_rates(version, latest, DEFAULT_OFFENCE)
+    funnel(version, latest, "stalking_share", DEFAULT_OFFENCE)
+    funnel(version, latest, "rate_per_1000", DEFAULT_OFFENCE)
 
 
 def _outcomes(version: WarehouseVersion) -> None:
     latest = outcome_periods(version, DEFAULT_OFFENCE)[0]
     outcome_mix(version, latest, DEFAULT_OFFENCE, None)
     outcome_forces(version, latest, DEFAULT_OFFENCE)
+    funnel(version, latest, "outcome_share", DEFAULT_OFFENCE)
     outcome_trend(version, DEFAULT_OFFENCE, None)
 
 
@@ -1103,9 +1184,15 @@ PAGE_QUERIES: dict[str, Callable[[WarehouseVersion], None]] = {
 #: dbt exposures (tests/test_marts.py checks each exposure reads exactly these). The
 #: published totals statements run only on a warehouse that has that mart.
 PAGE_SQL: dict[str, tuple[str, ...]] = {
-    "overview": (AREA_SERIES_SQL, TABLE_PRESENT_SQL, LONG_SERIES_SQL),
-    "force-comparison": (RATIO_PERIODS_SQL, RECORDING_PRACTICE_SQL, RATIO_TREND_SQL, FORCE_RATES_SQL),
-    "outcomes": (OUTCOME_PERIODS_SQL, OUTCOME_MIX_SQL, OUTCOME_FORCES_SQL, OUTCOME_TREND_SQL),
+    "overview": (AREA_SERIES_SQL, TABLE_PRESENT_SQL, LONG_SERIES_SQL, FUNNEL_SQL, FORCE_TRENDS_SQL),
+    "force-comparison": (
+        RATIO_PERIODS_SQL,
+        RECORDING_PRACTICE_SQL,
+        RATIO_TREND_SQL,
+        FORCE_RATES_SQL,
+        FUNNEL_SQL,
+    ),
+    "outcomes": (OUTCOME_PERIODS_SQL, OUTCOME_MIX_SQL, OUTCOME_FORCES_SQL, FUNNEL_SQL, OUTCOME_TREND_SQL),
     "conversion": (ATTRITION_YEARS_SQL, ATTRITION_SQL, PROSECUTION_GAP_SQL),
     "courts": (COURT_YEARS_SQL, COURT_OUTCOMES_SQL, RESTRAINING_ORDERS_SQL, COURT_SECTIONS_SQL),
     "force-profile": (PROFILE_SQL,),

@@ -1,12 +1,22 @@
 """Force comparison: how many harassment crimes each force records for every stalking
 crime (the inspection's Figure 3) and its rate per 1,000 residents, ranked, against
-England and Wales and its most similar group, outliers highlighted."""
+England and Wales and its most similar group, outliers highlighted; a map of the rate;
+and funnel plots saying how sure each force's difference from England and Wales is.
+
+Which flag the page uses: the funnel plot's (marts.funnel_limits), at the 99.8% limits
+widened for over-dispersion where forces differ by more than chance. It allows for
+how many crimes a figure rests on, so a small force is not singled out by chance. The
+robust z-score outlier (marts.recording_practice) stays in the ratio's table: it
+describes how unusual a force's recording is among forces, whatever its size."""
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+import charts_funnel
+import charts_map
 import components
 import filters
 import queries
@@ -36,8 +46,27 @@ with when:
     period = filters.period_select(ratio_periods)
 label = components.period_label(period)
 st.caption(
-    "No boundary file ships with hsinsight, so forces are ranked rather than mapped. "
-    "Hover over a bar for its figures; the Table tab lists them all."
+    "Hover over an area, a bar or a point for its figures; the Table tab lists them all. Error bars are "
+    "each force's 95% interval: how sure its figure is, given how many crimes it rests on."
+)
+offence_name = components.offence_label(offence).lower()
+rate_funnel = queries.funnel(version, period, "rate_per_1000", offence)
+share_funnel = queries.funnel(version, period, "stalking_share", "stalking")
+
+# ---- the map of the rate per 1,000
+
+charts_map.render_map(
+    "force-map",
+    "Recorded offences per 1,000 residents, by police force area",
+    rate_funnel[rate_funnel["area_code"] != charts_map.BTP_CODE],
+    btp=rate_funnel[rate_funnel["area_code"] == charts_map.BTP_CODE],
+    highlight=force_code,
+    value_name="Per 1,000 residents",
+    value_format=",.2f",
+    what=f"recorded {offence_name} per 1,000 residents",
+    label=label,
+    file_name=f"hsinsight_map_rate_per_1000_{offence}_{period:%Y%m%d}",
+    subtitle=f"{components.offence_label(offence)}, {label}",
 )
 
 # ---- the ratio, ranked
@@ -67,6 +96,22 @@ ratio_table = (
     ]
     .reset_index(drop=True)
 )
+# Each force's 95% interval on the ratio, from the interval on its stalking share s
+# (ratio = (1 - s) / s, which falls as s rises), and the funnel plot's flag.
+share_adjusted = charts_funnel.uses_adjusted(share_funnel)
+shares = share_funnel.set_index("area_code")
+share_upper = ratio_table["area_code"].map(shares["ci_upper_95"])
+share_lower = ratio_table["area_code"].map(shares["ci_lower_95"])
+ratio_table["ratio_ci_lower_95"] = (1 - share_upper) / share_upper
+ratio_table["ratio_ci_upper_95"] = ((1 - share_lower) / share_lower.where(share_lower > 0)).replace(
+    np.inf, np.nan
+)
+ratio_table["against_limits"] = (
+    ratio_table["area_code"]
+    .map(shares["flag_adjusted" if share_adjusted else "flag"])
+    .map(charts_funnel.FLAG_LABELS)
+    .fillna(charts_funnel.NO_FLAG)
+)
 outliers = ratio_table[ratio_table["outlier_flag"].fillna(False).astype(bool)]
 top, bottom = ratio_table.iloc[0], ratio_table.iloc[-1]
 description = (
@@ -94,6 +139,13 @@ figure = components.ranked_bars(
     flag="outlier_direction",
     flag_names={"high": "Outlier: high", "low": "Outlier: low"},
 )
+charts_funnel.add_intervals(
+    figure,
+    ratio_table,
+    value="harassment_to_stalking_ratio",
+    lower="ratio_ci_lower_95",
+    upper="ratio_ci_upper_95",
+)
 components.chart(
     "ratio-ranked",
     "Harassment crimes recorded for every stalking crime, by force",
@@ -114,9 +166,28 @@ components.chart(
         "robust_z_score": st.column_config.NumberColumn("Robust z-score", format="%.2f"),
         "outlier_flag": "Outlier",
         "outlier_direction": "Direction",
+        "ratio_ci_lower_95": st.column_config.NumberColumn("95% interval from", format="%.1f"),
+        "ratio_ci_upper_95": st.column_config.NumberColumn("95% interval to", format="%.1f"),
+        "against_limits": "Funnel plot flag",
     },
     caveats=("ratio", "outliers", "peer_groups", "stalking_2020"),
     subtitle=label,
+)
+charts_funnel.render_funnel(
+    "ratio-funnel",
+    "Is a force's recording of stalking really different? Stalking's share of stalking and harassment",
+    share_funnel,
+    highlight=force_code,
+    highlight_name=opts.forces.get(force_code) if force_code else None,
+    what="stalking crimes as a share of stalking and harassment crimes",
+    label=label,
+    value_name="Stalking share",
+    volume_name="Stalking and harassment crimes recorded",
+    count_name="Stalking crimes",
+    value_format=".1%",
+    file_name=f"hsinsight_funnel_stalking_share_{period:%Y%m%d}",
+    caveats=("ratio", "stalking_2020"),
+    subtitle=f"{label}: a low share is a high harassment-to-stalking ratio (ratio = (1 - share) / share)",
 )
 missing = forces[forces["harassment_to_stalking_ratio"].isna()]
 if len(missing):
@@ -129,7 +200,6 @@ if len(missing):
 # ---- the rate per 1,000, ranked
 
 rates = queries.force_rates(version, period, offence)
-offence_name = components.offence_label(offence).lower()
 rate_table = (
     rates.dropna(subset=["rate_per_1000"])
     .sort_values("rate_per_1000", ascending=False)
@@ -149,6 +219,9 @@ rate_table = (
     ]
     .reset_index(drop=True)
 )
+rate_intervals = rate_funnel.set_index("area_code")
+rate_table["ci_lower_95"] = rate_table["area_code"].map(rate_intervals["ci_lower_95"])
+rate_table["ci_upper_95"] = rate_table["area_code"].map(rate_intervals["ci_upper_95"])
 if rate_table.empty:
     st.info(f"No force has a rate per 1,000 for {offence_name} in the {label}.")
 else:
@@ -157,16 +230,20 @@ else:
     components.chart(
         "rate-ranked",
         "Recorded offences per 1,000 residents, by force",
-        components.ranked_bars(
+        charts_funnel.add_intervals(
+            components.ranked_bars(
+                rate_table,
+                value="rate_per_1000",
+                label="area_name",
+                value_name="Recorded offences per 1,000 residents",
+                highlight=force_code,
+                reference=national_rate,
+                reference_name="England and Wales",
+                group_value="msg_rate_per_1000",
+                tickformat=",.2f",
+            ),
             rate_table,
             value="rate_per_1000",
-            label="area_name",
-            value_name="Recorded offences per 1,000 residents",
-            highlight=force_code,
-            reference=national_rate,
-            reference_name="England and Wales",
-            group_value="msg_rate_per_1000",
-            tickformat=",.2f",
         ),
         rate_table,
         description=(
@@ -189,8 +266,26 @@ else:
             "national_rate_per_1000": st.column_config.NumberColumn(
                 "England and Wales per 1,000", format="%.2f"
             ),
+            "ci_lower_95": st.column_config.NumberColumn("95% interval from", format="%.2f"),
+            "ci_upper_95": st.column_config.NumberColumn("95% interval to", format="%.2f"),
         },
         caveats=("recorded_crime", "btp_rate", "peer_groups"),
+        subtitle=f"{components.offence_label(offence)}, {label}",
+    )
+    charts_funnel.render_funnel(
+        "rate-funnel",
+        "Is a force's rate really different? Rate per 1,000 residents against residents",
+        rate_funnel,
+        highlight=force_code,
+        highlight_name=opts.forces.get(force_code) if force_code else None,
+        what=f"recorded {offence_name} per 1,000 residents",
+        label=label,
+        value_name="Per 1,000 residents",
+        volume_name="Residents",
+        count_name="Recorded offences",
+        value_format=",.2f",
+        file_name=f"hsinsight_funnel_rate_per_1000_{offence}_{period:%Y%m%d}",
+        caveats=("recorded_crime", "btp_rate"),
         subtitle=f"{components.offence_label(offence)}, {label}",
     )
 

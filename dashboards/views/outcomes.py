@@ -1,6 +1,7 @@
 """Outcomes: what happened to the crimes the police closed (the inspection's Table 1),
 by force and offence, against England and Wales and the force's most similar group,
-and over time."""
+and over time; each force's share with its 95% interval, and a funnel plot saying how
+sure its difference from England and Wales is (marts.funnel_limits)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+import charts_funnel
 import components
 import filters
 import queries
@@ -164,6 +166,7 @@ components.chart(
 # ---- every force's charge rate and victim-does-not-support share
 
 by_force = queries.outcome_forces(version, period, offence)
+shares_funnel = queries.funnel(version, period, "outcome_share", offence)
 national_row = by_force[by_force["area_type"] == "national"]
 forces_table = (
     by_force[by_force["area_type"] == "force"]
@@ -183,6 +186,15 @@ forces_table = (
     ]
     .reset_index(drop=True)
 )
+# Each force's 95% interval (Wilson) on the two shares the chart draws.
+SHARE_GROUPS = {
+    "charged_summonsed_share": "charged_summonsed",
+    "victim_does_not_support_share": "evidential_difficulties_victim_does_not_support",
+}
+for column, group in SHARE_GROUPS.items():
+    intervals = shares_funnel[shares_funnel["category"] == group].set_index("area_code")
+    forces_table[f"{column}_ci_lower_95"] = forces_table["area_code"].map(intervals["ci_lower_95"])
+    forces_table[f"{column}_ci_upper_95"] = forces_table["area_code"].map(intervals["ci_upper_95"])
 if not forces_table.empty:
     ranked = forces_table.sort_values("charged_summonsed_share", ascending=True)
     figure = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=list(SHARE_COLUMNS.values()))
@@ -221,6 +233,15 @@ if not forces_table.empty:
             )
         top_share = float(ranked[column].max()) if ranked[column].notna().any() else 1.0
         figure.update_xaxes(tickformat=".0%", range=[0, min(1.0, top_share * 1.25) or 1.0], row=1, col=col)
+    for col, column in enumerate(SHARE_COLUMNS, start=1):
+        charts_funnel.add_intervals(
+            figure,
+            forces_table,
+            value=column,
+            lower=f"{column}_ci_lower_95",
+            upper=f"{column}_ci_upper_95",
+            xaxis="x" if col == 1 else f"x{col}",
+        )
     figure.update_yaxes(categoryorder="array", categoryarray=list(ranked["area_name"]), automargin=True)
     figure.update_layout(barmode="overlay")
     components.style(figure, height=max(320, 19 * len(ranked) + 140), legend_below=True)
@@ -250,10 +271,43 @@ if not forces_table.empty:
                 "Victim does not support action", format="percent"
             ),
             "no_suspect_share": st.column_config.NumberColumn("No suspect identified", format="percent"),
+            **{
+                f"{column}_ci_{end}_95": st.column_config.NumberColumn(
+                    f"{name}: 95% interval {'from' if end == 'lower' else 'to'}", format="percent"
+                )
+                for column, name in SHARE_COLUMNS.items()
+                for end in ("lower", "upper")
+            },
         },
         caveats=("outcomes_closed", "expired_codes"),
         subtitle=f"{offence_name}, {label}",
     )
+
+# ---- how sure: the funnel plot of one outcome share
+
+funnel_group = st.radio(
+    "Outcome for the funnel plot",
+    list(HEADLINE),
+    format_func=HEADLINE.get,
+    horizontal=True,
+    key="funnel-outcome",
+)
+charts_funnel.render_funnel(
+    "outcome-funnel",
+    "Is a force's outcome share really different? Share against outcomes assigned",
+    shares_funnel[shares_funnel["category"] == funnel_group],
+    highlight=force_code,
+    highlight_name=force_name or None,
+    what=f"{offence_name.lower()} outcomes {HEADLINE[funnel_group].lower()} as a share of all assigned",
+    label=label,
+    value_name=f"{HEADLINE[funnel_group]} share",
+    volume_name="Outcomes assigned",
+    count_name=HEADLINE[funnel_group],
+    value_format=".1%",
+    file_name=f"hsinsight_funnel_{funnel_group}_{offence}_{period:%Y%m%d}",
+    caveats=("outcomes_closed", "expired_codes"),
+    subtitle=f"{offence_name}, {label}",
+)
 
 # ---- over time
 

@@ -1,6 +1,8 @@
 """Overview: England and Wales's 12-month trends in recorded stalking, harassment and
 related offences, the latest figures with the change on a year earlier, and one
-force beside them; and, when the ONS Appendix tables are loaded, the long national
+force beside them; a map of every police force area's rate per 1,000 against the
+funnel plot's control limits; every force's own trend in small multiples, grouped by
+most similar group; and, when the ONS Appendix tables are loaded, the long national
 series by financial year from 2002/03 as the ONS publishes it."""
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.subplots import make_subplots
 
+import charts_map
 import components
 import filters
 import queries
@@ -122,6 +126,161 @@ components.chart(
     caveats=("recorded_crime", "series_breaks", "stalking_2020"),
 )
 components.series_breaks_note()
+
+# ---- small multiples: every force's own trend
+
+#: Offences the small multiples offer, one at a time (harassment runs an order of
+#: magnitude above stalking: one line per panel keeps each readable).
+GRID_OFFENCES = {"stalking": "Stalking", "harassment": "Harassment"}
+GRID_COLUMNS = 6
+
+
+def small_multiples(frame: pd.DataFrame, group: str) -> tuple[go.Figure, pd.DataFrame]:
+    """One small panel per force of its 12-month recorded ``group``, most similar group
+    by group (each starting a row, named above it; forces in no group last), by name
+    within one; each panel's own y axis from zero, a shared time axis."""
+    rows = frame[frame["offence_group"] == group]
+    forces = (
+        rows[["area_code", "area_name", "peer_group", "peer_group_name"]]
+        .drop_duplicates("area_code")
+        .assign(_none=lambda f: f["peer_group"] == "none")
+        .sort_values(["_none", "peer_group_name", "area_name"])
+        .reset_index(drop=True)
+    )
+    # Where each force's panel goes: every group starts a new row.
+    cells: list[tuple[int, int]] = []
+    group_rows: list[tuple[int, str]] = []
+    row = -1
+    for name, members in forces.groupby("peer_group_name", sort=False):
+        for i in range(len(members)):
+            if i % GRID_COLUMNS == 0:
+                row += 1
+                if i == 0:
+                    group_rows.append((row, str(name)))
+            cells.append((row, i % GRID_COLUMNS))
+    n_rows = max(1, row + 1)
+    titles = [""] * (n_rows * GRID_COLUMNS)
+    for (r, c), force in zip(cells, forces.itertuples(), strict=True):
+        titles[r * GRID_COLUMNS + c] = force.area_name
+    fig = make_subplots(
+        rows=n_rows,
+        cols=GRID_COLUMNS,
+        shared_xaxes=True,
+        subplot_titles=titles,
+        vertical_spacing=60 / (170 * n_rows),
+        horizontal_spacing=0.035,
+    )
+    fig.update_annotations(font={"size": 11})
+    colour = components.OFFENCE_COLOURS.get(group, components.OKABE_ITO["black"])
+    for (r, c), force in zip(cells, forces.itertuples(), strict=True):
+        panel = rows[rows["area_code"] == force.area_code]
+        fig.add_trace(
+            go.Scatter(
+                x=panel["period_end"],
+                y=panel["offences"].astype("float64"),
+                mode="lines",
+                name=force.area_name,
+                line={"color": colour, "width": 1.8},
+                hovertemplate=f"{force.area_name}<br>12 months to %{{x|%d %b %Y}}: %{{y:,.0f}}<extra></extra>",
+            ),
+            row=r + 1,
+            col=c + 1,
+        )
+    for r, name in group_rows:
+        top = fig.get_subplot(r + 1, 1).yaxis.domain[1]
+        fig.add_annotation(
+            x=0,
+            y=top,
+            xref="paper",
+            yref="paper",
+            yshift=34,
+            xanchor="left",
+            yanchor="bottom",
+            text=f"<b>{name}</b>",
+            showarrow=False,
+            font={"size": 13, "color": components.OKABE_ITO["black"]},
+        )
+    fig.update_yaxes(rangemode="tozero", tickformat="~s", nticks=3, tickfont={"size": 9})
+    fig.update_xaxes(tickformat="%Y", nticks=4, tickfont={"size": 9})
+    components.style(fig, height=170 * n_rows + 80, legend=False)
+    fig.update_layout(margin={"t": 70})
+    table = rows.assign(offence=rows["offence_group"].map(components.offence_label)).merge(
+        forces[["area_code"]].reset_index(names="panel"), on="area_code"
+    )
+    table = table.sort_values(["panel", "period_end"]).assign(period_end=lambda f: f["period_end"].dt.date)[
+        ["area_code", "area_name", "peer_group_name", "offence_group", "offence", "period_end", "offences"]
+    ]
+    return fig, table.reset_index(drop=True)
+
+
+# ---- the map and the small multiples (a warehouse without the funnel limits has neither)
+
+if queries.funnel_present(version):
+    map_offence = filters.get("offence") or filters.DEFAULT_OFFENCE
+    if map_offence not in filters.OFFENCE_LABELS:
+        map_offence = filters.DEFAULT_OFFENCE
+    map_name = components.offence_label(map_offence).lower()
+    rates = queries.funnel(version, period, "rate_per_1000", map_offence)
+    charts_map.render_map(
+        "overview-map",
+        "Where: recorded offences per 1,000 residents, by police force area",
+        rates[rates["area_code"] != charts_map.BTP_CODE],
+        btp=rates[rates["area_code"] == charts_map.BTP_CODE],
+        highlight=force_code,
+        value_name="Per 1,000 residents",
+        value_format=",.2f",
+        what=f"recorded {map_name} per 1,000 residents",
+        label=components.period_label(period),
+        file_name=f"hsinsight_map_rate_per_1000_{map_offence}_{period:%Y%m%d}",
+        subtitle=f"{components.offence_label(map_offence)} (the shared offence), {components.period_label(period)}",
+    )
+
+    trends = queries.force_trends(version)
+    if not trends.empty:
+        grid_offence = st.radio(
+            "Offence in the small multiples",
+            list(GRID_OFFENCES),
+            format_func=GRID_OFFENCES.get,
+            horizontal=True,
+            key="grid-offence",
+        )
+        grid_figure, grid_table = small_multiples(trends, grid_offence)
+        latest_end = grid_table["period_end"].max()
+        year_before_end = (pd.Timestamp(latest_end) - pd.DateOffset(years=1)).date()
+        now = grid_table[grid_table["period_end"] == latest_end].set_index("area_name")["offences"]
+        before = grid_table[grid_table["period_end"] == year_before_end].set_index("area_name")["offences"]
+        change = ((now - before) / before.where(before > 0)).dropna().sort_values()
+        grid_description = (
+            f"Small multiples: {grid_table['area_code'].nunique()} line charts, one per force, of recorded "
+            f"{GRID_OFFENCES[grid_offence].lower()} in the 12 months to each quarter end, grouped by most similar "
+            "group, each with its own scale from zero."
+            + (
+                f" On a year earlier, the largest rise is {change.index[-1]} ({change.iloc[-1]:+.0%}) and the "
+                f"largest fall or smallest rise {change.index[0]} ({change.iloc[0]:+.0%})."
+                if len(change)
+                else ""
+            )
+        )
+        components.chart(
+            "force-grid",
+            "Every force's trend, by most similar group",
+            grid_figure,
+            grid_table,
+            description=grid_description,
+            file_name=f"hsinsight_force_trends_{grid_offence}",
+            column_config={
+                "area_code": st.column_config.TextColumn("Area code"),
+                "area_name": st.column_config.TextColumn("Force"),
+                "peer_group_name": st.column_config.TextColumn("Most similar group"),
+                "offence_group": st.column_config.TextColumn("Offence group"),
+                "offence": st.column_config.TextColumn("Offence"),
+                "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
+                "offences": st.column_config.NumberColumn("Recorded offences", format="localized"),
+            },
+            caveats=("recorded_crime", "stalking_2020", "peer_groups"),
+            subtitle=f"{GRID_OFFENCES[grid_offence]}, 12 months to each quarter end",
+        )
+
 
 with st.expander("Where these figures come from"):
     st.markdown(
