@@ -10,7 +10,7 @@ scheduled.
 | task | what it does |
 | --- | --- |
 | `fetch` | downloads the source's current files from its publisher (only when the `download` param is on and the registry knows where they are) |
-| `ingest` | recognises the source's files in `raw_dir` by their header rows, validates them and replaces the raw store atomically; updates the asset when anything new was loaded, and is *skipped* when every file was already loaded |
+| `ingest` | under the warehouse's lock (one writer at a time), removes partial downloads left in `raw_dir` by a process that died, recognises the source's files by their header rows, validates them and replaces the raw store atomically (keeping its last published state until the transform publishes, so a change dbt rejects is rolled back); updates the asset when anything new was loaded, and is *skipped* when every file was already loaded |
 
 **Schedule**: the registry's `schedule` for the source, chosen from the publisher's
 release cadence (see the DAG's description and the registry).
@@ -38,9 +38,10 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from hsinsight.airflow_assets import raw_asset
 from hsinsight.airflow_runner import record_failure
-from hsinsight.config import Settings
+from hsinsight.config import Settings, turn_off_telemetry
 from hsinsight.fetch import Source, load_registry
 
+turn_off_telemetry()  # no usage reports from Airflow or the tools the tasks start
 _settings = Settings.from_env()
 
 #: Seconds before the first retry of a network failure; doubled at each retry.

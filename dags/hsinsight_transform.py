@@ -6,18 +6,21 @@ new (events that arrive while a run is going are gathered into the next run).
 
 | task | what it does |
 | --- | --- |
-| `start_build` | reserves a fresh build file beside the published warehouse (setup) |
+| `start_build` | takes the warehouse's lock, removes what runs that died left behind (their builds, the run log's temporary files), reserves a fresh build file beside the published warehouse (setup) |
 | `assemble` | fills the build's raw layer from every source's raw store |
 | `dbt.build` | **the run's one dbt invocation**: `dbt build` of the whole project (seeds, models, data and unit tests, the tests that span two models) on the build file, with dbt's whole log; fails naming every node that failed and why; pushes every node's result as one XCom |
 | `dbt.<node>.seed` / `dbt.<node>.run` | one task per seed and per model (the WATCHER idea of astronomer-cosmos, see `hsinsight.airflow_dbt`): succeeds or fails with that node's result in the build, dbt's message for it in its own log; it never runs dbt itself |
 | `dbt.<node>.test` | every data test on the node, the tests over two nodes (a relationships test from a staging model to a seed) under each of them: fails naming each test that failed, its failing rows and dbt's message |
 | `quality_checks` | the Great Expectations suites in `expectations/`, once the build is complete; a failure-severity check fails the task and blocks publishing, a warning is recorded and the build is published; Data Docs are written to `data/quality/docs/` |
-| `publish` | swaps the build onto the published warehouse in one atomic rename; updates the warehouse asset |
-| `record_run` | writes the run's summary (sources, rows, checks, outcome, duration) to the run log `runs.duckdb` beside the warehouse, whatever happened (teardown) |
-| `cleanup` | removes the build folder whatever happened (teardown) |
+| `publish` | swaps the build onto the published warehouse in one atomic, flushed rename, unless another run published since `start_build`; updates the warehouse asset |
+| `record_run` | writes the run's summary (sources, rows, checks, outcome, duration, the published file's SHA-256) to the run log `runs.duckdb` beside the warehouse, whatever happened; when dbt or a failure-severity check rejected the build, rolls the raw stores changed since the last publish back to their last published state (teardown) |
+| `cleanup` | removes the build folder and gives the lock back, whatever happened (teardown) |
 
 Nothing touches the published warehouse before `publish`, so a failure anywhere leaves
-it exactly as it was. One task runs at a time, and the per-node tasks start only once
+it exactly as it was. **One writer at a time**: every task that writes holds the
+warehouse's lock (`<warehouse>.lock`), which `hsinsight run` and the ingest DAGs take
+too; run by `airflow dags test` (or `hsinsight run --orchestrator airflow`) the whole
+DAG run holds it from `start_build` to `cleanup`. One task runs at a time, and the per-node tasks start only once
 the dbt build has finished: while dbt builds, it is the only thing using the build file
 (DuckDB allows one writer), and the checks read a finished build. No task is retried,
 and a node task never falls back to running dbt on its own: a failed model, test or
@@ -44,9 +47,10 @@ from airflow.sdk import Param, dag, get_current_context, setup, task, teardown
 from hsinsight.airflow_assets import RAW_ASSETS, WAREHOUSE
 from hsinsight.airflow_dbt import dbt_tasks
 from hsinsight.airflow_runner import record_failure
-from hsinsight.config import Settings
+from hsinsight.config import Settings, turn_off_telemetry
 from hsinsight.transform import manifest_is_current, manifest_path
 
+turn_off_telemetry()  # no usage reports from Airflow, dbt or Great Expectations
 _settings = Settings.from_env()
 _project = Path(_settings.dbt_project_dir)
 # A manifest older than the project would render an old graph: then `dbt ls` lists it.
@@ -67,6 +71,10 @@ def _params() -> dict:
 
 def _push_error(exc: BaseException) -> None:
     get_current_context()["ti"].xcom_push(key="error", value=f"{type(exc).__name__}: {exc}")
+
+
+def _warehouse() -> Path:
+    return Path(_params()["warehouse"]).resolve()
 
 
 @dag(
@@ -104,20 +112,32 @@ def _push_error(exc: BaseException) -> None:
 def hsinsight_transform():
     @setup
     def start_build() -> str:
-        """Reserve a fresh build file beside the published warehouse."""
+        """Take the lock, sweep what dead runs left behind, reserve a fresh build file."""
         from hsinsight import pipeline, runs
+        from hsinsight import publish as publishing
 
-        context = get_current_context()
-        context["ti"].xcom_push(key="started_at", value=runs.utcnow().isoformat())
-        return str(pipeline.start_build(Path(_params()["warehouse"])))
+        ti = get_current_context()["ti"]
+        ti.xcom_push(key="started_at", value=runs.utcnow().isoformat())
+        warehouse = _warehouse()
+        # Kept until `cleanup` when every task runs in this process (airflow dags test);
+        # under a scheduler it goes with this task's process and each task takes it again.
+        publishing.acquire(warehouse, run_id=str(ti.run_id), orchestrator="airflow")
+        swept = pipeline.sweep_leftovers(warehouse, swept_by=str(ti.run_id))
+        ti.xcom_push(key="swept", value=swept)
+        # What is published now: `publish` refuses to replace anything else.
+        ti.xcom_push(key="base", value=pipeline.store_fingerprint(warehouse))
+        return str(pipeline.start_build(warehouse, run_id=str(ti.run_id), orchestrator="airflow"))
 
     @task
     def assemble(build: str) -> dict:
         """Fill the build's raw layer from every source's raw store."""
         from hsinsight import pipeline
+        from hsinsight import publish as publishing
 
         try:
-            return pipeline.assemble(Path(build), Path(_params()["warehouse"]), Settings.from_env())
+            with publishing.locked(_warehouse(), orchestrator="airflow"):
+                publishing.mark_step(Path(build), "assemble")
+                return pipeline.assemble(Path(build), _warehouse(), Settings.from_env())
         except Exception as exc:
             _push_error(exc)
             raise
@@ -126,10 +146,13 @@ def hsinsight_transform():
     def quality_checks(build: str) -> dict:
         """Run the Great Expectations suites; a failure-severity check fails the task."""
         from hsinsight import pipeline
+        from hsinsight import publish as publishing
 
         ti = get_current_context()["ti"]
         try:
-            summary = pipeline.check(Path(build), Settings.from_env())
+            with publishing.locked(_warehouse(), orchestrator="airflow"):
+                publishing.mark_step(Path(build), "checks")
+                summary = pipeline.check(Path(build), Settings.from_env())
         except Exception as exc:
             summary = getattr(exc, "summary", None)
             if summary is not None:
@@ -141,30 +164,58 @@ def hsinsight_transform():
 
     @task(outlets=[WAREHOUSE])
     def publish(build: str) -> str:
-        """Swap the build onto the published warehouse (an atomic rename)."""
+        """Swap the build onto the published warehouse (an atomic, flushed rename)."""
         from hsinsight import pipeline
+        from hsinsight import publish as publishing
+        from hsinsight.errors import PublishError
 
+        context = get_current_context()
+        ti, warehouse = context["ti"], _warehouse()
         try:
-            published = pipeline.publish(Path(build), Path(_params()["warehouse"]))
+            with publishing.locked(warehouse, orchestrator="airflow"):
+                if pipeline.store_fingerprint(warehouse) != ti.xcom_pull(task_ids="start_build", key="base"):
+                    raise PublishError(
+                        f"{warehouse} was published by another run after this build started; "
+                        "not replacing it with an older build (the next run builds on it)"
+                    )
+                identity = publishing.publish_build(Path(build), warehouse)
+                ti.xcom_push(key="published", value={"sha256": identity.sha256, "bytes": identity.size})
+                assembled = ti.xcom_pull(task_ids="assemble") or {}
+                pipeline.accept_raw_stores(warehouse, assembled.get("stores") or {})
         except Exception as exc:
             _push_error(exc)
             raise
-        get_current_context()["outlet_events"][WAREHOUSE].extra = {"path": str(published)}
-        return str(published)
+        context["outlet_events"][WAREHOUSE].extra = {"path": str(warehouse)}
+        return str(warehouse)
+
+    @task
+    def render_profiles(warehouse: str) -> str | None:
+        """Every force's problem profile for the latest period into data/profiles/<period>/,
+        swapped in whole (HSINSIGHT_PROFILES: html, pdf or off). It reads the published file
+        only."""
+        from hsinsight import pipeline
+
+        folder = pipeline.render_profiles(Path(warehouse))
+        return str(folder) if folder else None
 
     @teardown
     def record_run(build: str) -> None:
-        """Write this run's summary to the run log, whatever happened."""
+        """Write this run's summary to the run log, whatever happened; roll the raw
+        stores back when dbt or the quality gate rejected the build."""
         from hsinsight import orchestration
+        from hsinsight import publish as publishing
 
-        orchestration.record_transform_run(get_current_context(), Path(_params()["warehouse"]))
+        with publishing.locked(_warehouse(), orchestrator="airflow"):
+            orchestration.record_transform_run(get_current_context(), _warehouse())
 
     @teardown
     def cleanup(build: str) -> None:
-        """Remove the build folder; the published warehouse is never touched."""
+        """Remove the build folder and give the lock back; the published warehouse is never touched."""
         from hsinsight import pipeline
+        from hsinsight import publish as publishing
 
         pipeline.discard(Path(build))
+        publishing.release(_warehouse())  # the hold `start_build` took, when in this process
 
     build = start_build()
     checked = quality_checks(build)
@@ -177,6 +228,7 @@ def hsinsight_transform():
     checked >> published
     recorded = record_run(build)
     published >> recorded >> cleanup(build)
+    render_profiles(published)
 
 
 hsinsight_transform()

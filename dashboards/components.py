@@ -1,10 +1,19 @@
 """Pieces every dashboard page shares: the page list, the warehouse guard, the
 synthetic-data banner, the caveats, the recording-rule markers, the palette and the
-chart component (figure, text alternative, table view and CSV download)."""
+chart component (figure, text alternative, table view and CSV download).
+
+Two rules hold on every page. Text a user or a file controls (a value from the page
+address, a run log message, a file name or path, an error's text) reaches Markdown
+(st.markdown, st.caption, st.info, st.warning, st.error, subtitles) only through
+:func:`escape_markdown`; table cells (st.dataframe) are not Markdown. Every CSV
+download is made by :func:`csv_bytes`, which keeps a spreadsheet from reading a cell
+as a formula.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -238,8 +247,8 @@ def warehouse_or_stop() -> WarehouseVersion:
     version = queries.warehouse_version(path)
     if version is None:
         st.error(
-            f"No warehouse has been published at `{path}` yet. Build and publish it with "
-            "`make run` (or `hsinsight run`), then reload this page."
+            f"No warehouse has been published at {escape_markdown(path, code=True)} yet. Build and publish "
+            "it with `make run` (or `hsinsight run`), then reload this page."
         )
         st.stop()
     return version
@@ -255,9 +264,9 @@ def synthetic_banner(version: WarehouseVersion) -> bool:
         synthetic = queries.any_synthetic(version)
     except duckdb.Error as exc:
         st.error(
-            f"The warehouse at `{version[0]}` could not be read ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0]}). Publish it again with `make run` (or "
-            "`hsinsight run`), then reload this page."
+            f"The warehouse at {escape_markdown(version[0], code=True)} could not be read "
+            f"({type(exc).__name__}: {escape_markdown((str(exc).splitlines() or [''])[0])}). Publish it "
+            "again with `make run` (or `hsinsight run`), then reload this page."
         )
         st.stop()
     if synthetic:
@@ -303,9 +312,72 @@ def fmt_number(value: object, digits: int = 1) -> str:
     return "not available" if value is None or pd.isna(value) else f"{float(value):,.{digits}f}"
 
 
+#: What a spreadsheet may read as the start of a formula in a text cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell that is only a number (``-12``, ``+3.5``, ``-1e3``) is read as that number,
+#: never as a formula: it is written as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _defuse(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """The CSV a download button offers: the table exactly as shown, UTF-8."""
-    return table.to_csv(index=False).encode("utf-8")
+    """The CSV a download button offers: the table as shown, UTF-8, with every text cell
+    (and column name) that a spreadsheet would read as a formula (one starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return) prefixed with ``'``. Numbers, dates
+    and booleans are written as they are, negative numbers included, and so is text that
+    is only a number (``-00``, ``+5``). Lines end with CRLF (RFC 4180), so a cell holding
+    a line break of either kind is quoted and cannot start a row of its own."""
+    safe = table.rename(columns=lambda name: _defuse(name) if isinstance(name, str) else name)
+    for index in range(safe.shape[1]):
+        values = safe.iloc[:, index]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            safe.isetitem(index, values.astype(object).map(_defuse))
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+#: Every ASCII punctuation character: CommonMark and its extensions give each a meaning
+#: somewhere, and a backslash before any of them makes it literal.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+#: Streamlit turns ``:name:`` shortcodes (emoji, ``:material_...:`` icons) into pictures in
+#: the text itself, after escapes are read; an invisible word joiner after the colon stops it.
+_SHORTCODE_COLON = re.compile(r":(?=\w|\\[+-])")
+#: Streamlit's Markdown (GitHub's) also makes links of bare ``https://...``, ``www.`` and
+#: ``name@host`` addresses in the text itself, backslashes or not: a word joiner after every
+#: colon and ``@`` and inside ``www.`` stops that (and every shortcode).
+_LINK_BREAKS = re.compile(r"(?<=[:@])|(?<=www)(?=\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+def escape_markdown(value: object, *, code: bool = False) -> str:
+    """``value`` as literal text inside the Markdown of st.markdown, st.caption, st.info,
+    st.warning, st.error, st.success and the like.
+
+    For any text a user or a file controls. Nothing in it can become a link (written or
+    bare), an image, emphasis, a heading, a list, a table, HTML, LaTeX, an emoji or an
+    icon; runs of white space (line breaks included) become one space, and invisible word
+    joiners follow colons and ``@``. With ``code`` it is an inline code span (for codes,
+    paths and identifiers), fenced with more backticks than it holds.
+    """
+    text = " ".join(str(value).split())
+    if not text:
+        return ""
+    if code:
+        text = _SHORTCODE_COLON.sub(":" + WORD_JOINER, text)
+        fence = "`" * (max(len(run) for run in re.findall("`+", text + "`")) + 1)
+        pad = " " if text.startswith("`") or text.endswith("`") else ""
+        return f"{fence}{pad}{text}{pad}{fence}"
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _LINK_BREAKS.sub(WORD_JOINER, text))
+
+
+def file_slug(value: object, limit: int = 80) -> str:
+    """``value`` fit for a download's file name: letters, digits, ``.``, ``_`` and ``-``
+    only (anything else becomes ``_``), at most ``limit`` characters, never hidden."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).lstrip(".")[:limit] or "_"
 
 
 def period_label(end: dt.date | pd.Timestamp) -> str:
@@ -366,7 +438,7 @@ def chart(
     with st.container(key=f"chart-{key}"):
         st.subheader(title, anchor=key)
         if subtitle:
-            st.markdown(f"**{subtitle}**")
+            st.markdown(f"**{escape_markdown(subtitle)}**")
         if caveats:
             body, side = st.columns([3, 1], gap="medium")
         else:
@@ -620,7 +692,7 @@ def latest_metrics(
     on the 12 months to a year earlier (grey: a rise is not good or bad news in itself)."""
     area = series[series["area_code"] == area_code]
     year_before = pd.Timestamp(latest) - pd.DateOffset(years=1)
-    st.markdown(f"**{area_name}**")
+    st.markdown(f"**{escape_markdown(area_name)}**")
     for column, group in zip(st.columns(len(groups)), groups, strict=True):
         rows = area[area["offence_group"] == group].set_index("period_end")["offences"]
         now = rows.get(pd.Timestamp(latest))

@@ -21,8 +21,10 @@ A value is kept only once a user chooses it, so a link without ``period`` always
 opens the latest figures. ``app.py`` calls :func:`sync` on every run before the
 page: a value in the address wins (an opened link, the browser's back button),
 otherwise the session's is written back into the address, which Streamlit empties
-when the user switches page. Values the warehouse does not know are dropped with a
-visible note, never an error.
+when the user switches page. Values the warehouse does not know, and periods that are
+no date at all (``0000``, ``2020-13-45``), are dropped with a visible note, never an
+error; the note shows the value as text (``components.escape_markdown``), whatever it
+holds.
 
 Widgets write through ``on_change`` callbacks, which run before the script, so the
 session, the address and every widget agree for the whole run.
@@ -87,20 +89,29 @@ def options(version: WarehouseVersion) -> Options:
 
 def parse_period(text: str) -> dt.date | None:
     """An ISO date, a calendar year (its 31 December) or a financial year (``2015/16``
-    or ``2015-16``: 31 March 2016); None when the text is none of these."""
+    or ``2015-16``: 31 March 2016); None when the text is none of these, or names a day
+    the calendar does not have (year 0, month 13, year 10000)."""
     text = text.strip()
-    if re.fullmatch(r"\d{4}", text):
-        return dt.date(int(text), 12, 31)
-    match = re.fullmatch(r"(\d{4})[/-](\d{2})", text)
-    if match:
-        start = int(match.group(1))
-        if (start + 1) % 100 == int(match.group(2)):
-            return dt.date(start + 1, 3, 31)
-        return None
     try:
+        if re.fullmatch(r"\d{4}", text):
+            return dt.date(int(text), 12, 31)
+        match = re.fullmatch(r"(\d{4})[/-](\d{2})", text)
+        if match:
+            start = int(match.group(1))
+            if (start + 1) % 100 == int(match.group(2)):
+                return dt.date(start + 1, 3, 31)
+            return None
         return dt.date.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+
+
+def _md(value: object, *, code: bool = False) -> str:
+    """``value`` as literal text in Markdown (components imports this module, so it is
+    imported when first needed)."""
+    from components import escape_markdown
+
+    return escape_markdown(value, code=code)
 
 
 def _saved() -> dict[str, str]:
@@ -152,24 +163,29 @@ def sync(version: WarehouseVersion) -> Options:
     force = saved.get("force")
     if force is not None and force not in opts.forces:
         notes.append(
-            f"The link's police force area `{force}` is not in the warehouse: showing England and Wales."
+            f"The link's police force area {_md(force, code=True)} is not in the warehouse: "
+            "showing England and Wales."
         )
         del saved["force"]
     area = saved.get("cps_area")
     if area is not None and area not in opts.cps_areas:
-        notes.append(f"The link's CPS Area `{area}` is not in the warehouse: showing England and Wales.")
+        notes.append(
+            f"The link's CPS Area {_md(area, code=True)} is not in the warehouse: showing England and Wales."
+        )
         del saved["cps_area"]
     offence = saved.get("offence")
     if offence is not None and offence not in OFFENCE_LABELS:
-        notes.append(f"The link's offence `{offence}` is not one the dashboards know: showing stalking.")
+        notes.append(
+            f"The link's offence {_md(offence, code=True)} is not one the dashboards know: showing stalking."
+        )
         del saved["offence"]
     text = saved.get("period")
     if text is not None:
         parsed = parse_period(text)
         if parsed is None:
             notes.append(
-                f"The link's period `{text}` is not a date (`2016-12-31`), a year (`2016`) or a "
-                "financial year (`2015/16`): showing the latest figures."
+                f"The link's period {_md(text, code=True)} is not a date (`2016-12-31`), a year (`2016`) "
+                "or a financial year (`2015/16`): showing the latest figures."
             )
             del saved["period"]
         else:
@@ -181,15 +197,17 @@ def sync(version: WarehouseVersion) -> Options:
 
 
 def describe(opts: Options) -> list[str]:
-    """The shared filters in words, for the sidebar."""
+    """The shared filters in words, for the sidebar (Markdown: names are escaped)."""
     lines = []
     force = get("force")
-    lines.append(f"Force: {opts.forces.get(force, 'England and Wales') if force else 'England and Wales'}")
+    lines.append(
+        f"Force: {_md(opts.forces.get(force, 'England and Wales') if force else 'England and Wales')}"
+    )
     area = get("cps_area")
     lines.append(
-        f"CPS Area: {opts.cps_areas.get(area, 'England and Wales') if area else 'England and Wales'}"
+        f"CPS Area: {_md(opts.cps_areas.get(area, 'England and Wales') if area else 'England and Wales')}"
     )
-    lines.append(f"Offence: {OFFENCE_LABELS.get(get('offence') or DEFAULT_OFFENCE)}")
+    lines.append(f"Offence: {_md(OFFENCE_LABELS.get(get('offence') or DEFAULT_OFFENCE))}")
     chosen = period()
     lines.append(f"Period: 12 months to {chosen:%d %b %Y}" if chosen else "Period: the latest")
     return lines
@@ -288,8 +306,8 @@ def offence_select(allowed: Sequence[str], *, label: str = "Offence") -> str:
     )
     if current != value:
         st.info(
-            f"This page has no figures for {OFFENCE_LABELS.get(current, current).lower()}: "
-            f"showing {OFFENCE_LABELS.get(value, value).lower()}.",
+            f"This page has no figures for {_md(OFFENCE_LABELS.get(current, current).lower())}: "
+            f"showing {_md(OFFENCE_LABELS.get(value, value).lower())}.",
             icon=":material/filter_alt_off:",
         )
     return value

@@ -462,7 +462,8 @@ def test_a_missing_raw_column_fails_the_raw_check(tmp_path, cfg):
 def test_a_missing_table_fails_every_check_that_reads_it(tmp_path, cfg):
     """The quarterly mart is read by a warning-level check (quarter-on-quarter change)
     and by a failure-level one (the 12-month coverage, which asks which quarters each
-    force published): the first warns, the second blocks."""
+    force published). A check whose SQL cannot run looked at nothing, so it is an error
+    whatever its severity: both block the build."""
     db = build_warehouse(tmp_path / "hsinsight.duckdb", "drop table marts.recorded_crime_quarterly")
 
     with pytest.raises(QualityCheckFailed) as excinfo:
@@ -474,7 +475,8 @@ def test_a_missing_table_fails_every_check_that_reads_it(tmp_path, cfg):
         assert not check["success"], name
         assert check["failed_expectations"][0]["expectation"] == "query"
         assert "recorded_crime_quarterly" in check["failed_expectations"][0]["message"]
-    assert summary["warnings"] == 1 and summary["failures"] == 1
+        assert check["error"] and "SQL failed" in check["error"]
+    assert summary["warnings"] == 0 and summary["failures"] == 2
 
 
 # --------------------------------------------------------------------------- warning-severity check

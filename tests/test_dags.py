@@ -315,6 +315,8 @@ def test_run_record_and_cleanup_are_teardowns_that_cannot_mask_a_failure(transfo
     tasks = transform_dag["tasks"]
     assert tasks["record_run"]["upstream"] == ["publish", "start_build"]
     assert tasks["cleanup"]["upstream"] == ["record_run", "start_build"]
+    # the profiles are written from the published file, after the publish
+    assert tasks["render_profiles"]["upstream"] == ["publish"]
     for task_id in ("record_run", "cleanup"):
         # They run whatever happened, as long as a build was started, and are left out
         # when Airflow decides the run's state.
@@ -463,6 +465,12 @@ def test_transform_dag_publishes_the_sample_and_records_the_run(dags_published) 
     assert run["seconds"] > 0 and run["synthetic"] is True
     # The Data Docs of this run's checks were written.
     assert run["data_docs"] and Path(run["data_docs"]).is_file()
+    # Every force's problem profile was written for the latest period, as one set.
+    sets = [p for p in (warehouse.resolve().parent.parent / "profiles").iterdir() if p.is_dir()]
+    assert [p.name for p in sets if p.name.startswith(".")] == []
+    (latest,) = sets
+    assert (latest / "index.html").is_file()
+    assert len([p for p in latest.glob("*.html") if p.name != "index.html"]) >= 43
 
 
 def write_malformed(raw: Path) -> Path:

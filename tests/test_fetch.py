@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import os
 import re
+import shutil
+import ssl
+import subprocess
 import threading
 import time
+import urllib.parse
+import zipfile
 from collections import Counter
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -43,6 +53,48 @@ LANDING_PAGE = f"""<!DOCTYPE html>
 """
 
 
+COOKIE_PAGE = b"""<!DOCTYPE html>
+<html lang="en"><head><title>Cookies on GOV.UK</title></head>
+<body><form method="post"><button>Accept additional cookies</button></form></body></html>
+"""
+#: a Content-Disposition name longer than any file system allows (255 bytes)
+LONG_NAME = "police-recorded-crime-" + "x" * 274 + ".csv"
+#: bytes a trickling server sends, one every DRIP_SECONDS
+DRIP_BYTES = 60
+DRIP_SECONDS = 0.05
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+SAMPLE_ODS = (
+    Path(__file__).resolve().parents[1]
+    / "data/sample/police-force-area-data-tables-year-ending-march-2024-synthetic.ods"
+)
+BIG = b"Financial Year,Force Name\n" + b"2016/17,Kent\n" * 2_000
+
+
+def _zip(members: dict[str, bytes], *, mimetype: bytes | None = None) -> bytes:
+    """A zip archive as a workbook is one; with ``mimetype`` first and stored, as in an ODS."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        if mimetype is not None:
+            archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        for name, data in members.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def _workbook(path: str) -> bytes:
+    """A stand-in for a spreadsheet at ``path``: the right container, naming its address."""
+    if path.endswith(".ods"):
+        return _zip({"content.xml": path.encode()}, mimetype=ODS_MIMETYPE)
+    if path.endswith((".xlsx", ".zip")):
+        return _zip({"[Content_Types].xml": path.encode()})
+    return path.encode() + b"\n" + COMPLETE
+
+
+def _unzip(path: Path, member: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(member)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -58,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         with self.server.lock:
             self.server.hits[path] += 1
             hits = self.server.hits[path]
@@ -90,50 +142,135 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(self.server.slow_seconds)
                 self.wfile.write(COMPLETE[100:])
+            elif path == "/drip.csv":  # never silent for long, never finished soon
+                self.send_response(200)
+                self.send_header("Content-Length", str(DRIP_BYTES))
+                self.end_headers()
+                for _ in range(DRIP_BYTES):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(DRIP_SECONDS)
+            elif path == "/big.csv":  # the size announced
+                self._send(BIG)
+            elif path == "/big-unannounced.csv":  # no Content-Length: the body ends when the connection does
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(BIG)
+                self.close_connection = True
             elif path == "/download":
                 self._send(
                     COMPLETE,
                     headers={"Content-Disposition": 'attachment; filename="../outcomes 2015.csv"'},
                 )
+            elif path == "/named":  # whatever name the test asks for, as Content-Disposition
+                name = urllib.parse.parse_qs(query)["name"][0]
+                disposition = f"attachment; filename*=UTF-8''{urllib.parse.quote(name, safe='')}"
+                self._send(COMPLETE, headers={"Content-Disposition": disposition})
+            elif path.startswith("/cookies/"):  # a consent page in place of the file
+                self._send(COOKIE_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
+            elif path == "/not-an-ods/table.ods":
+                self._send(_zip({"content.xml": b"<office:document/>"}))
+            elif path == "/sample.ods":
+                self._send(SAMPLE_ODS.read_bytes())
+            elif path == "/utf16.csv":
+                self._send(COMPLETE.decode().encode("utf-16"))
+            elif path == "/file":  # the name and the type only in the query, as ONS addresses
+                self._send(_workbook(urllib.parse.parse_qs(query).get("uri", [""])[0]))
+            elif path.startswith("/same-name/"):  # one server name, different files
+                self._send(
+                    path.encode() + b"\n" + COMPLETE,
+                    headers={"Content-Disposition": 'attachment; filename="table.csv"'},
+                )
+            elif path == "/redirect":
+                target = urllib.parse.parse_qs(query)["to"][0]
+                self._send(b"moved", status=302, headers={"Location": target})
             elif path == "/landing/":
                 page = LANDING_PAGE.replace("PORT", str(self.server.server_address[1])).encode()
                 self._send(page, headers={"Content-Type": "text/html; charset=utf-8"})
             elif path.startswith("/media/"):
-                self._send(path.encode() + b"\n" + COMPLETE)
+                self._send(_workbook(path))
             else:
                 self._send(b"no such page", status=404)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass  # the client gave up waiting (the timeout scenarios)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
         self.slow_seconds = 1.0
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def _serving(tls: ssl.SSLContext | None = None):
+    httpd = _Server(tls)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture
 def server():
-    httpd = _Server()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with _serving() as httpd:
+        yield httpd
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and not for localhost): (cert, key)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is needed to make a certificate for the HTTPS server")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(certificate, monkeypatch):
+    """The same server over HTTPS on another port of 127.0.0.1, trusted by the downloader."""
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with _serving(context) as httpd:
+        yield httpd
 
 
 def _everything_in(folder: Path) -> list[str]:
     """Every entry in a folder, hidden ones included."""
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def _files_in(folder: Path) -> list[str]:
+    """Every entry in a folder but the record of where downloads came from."""
+    return [name for name in _everything_in(folder) if name != fetch.DOWNLOADS_RECORD]
 
 
 def _registry_file(tmp_path: Path, server: _Server) -> Path:
@@ -210,7 +347,9 @@ def test_complete_file_is_downloaded_under_its_url_name(server, tmp_path):
     path = fetch.download(f"{server.url}/files/complete.csv", tmp_path / "out", **FAST)
     assert path == tmp_path / "out" / "complete.csv"
     assert path.read_bytes() == COMPLETE
-    assert _everything_in(tmp_path / "out") == ["complete.csv"]
+    assert _everything_in(tmp_path / "out") == [fetch.DOWNLOADS_RECORD, "complete.csv"]
+    record = json.loads((tmp_path / "out" / fetch.DOWNLOADS_RECORD).read_text())
+    assert record == {"complete.csv": f"{server.url}/files/complete.csv"}
 
 
 def test_content_disposition_names_the_file_without_leaving_the_folder(server, tmp_path):
@@ -225,7 +364,7 @@ def test_503_twice_then_success_is_retried(server, tmp_path, caplog):
     assert server.hits["/flaky/data.csv"] == 3
     retries = [r for r in caplog.records if "HTTP 503" in r.getMessage()]
     assert len(retries) == 2
-    assert _everything_in(tmp_path) == ["data.csv"]
+    assert _files_in(tmp_path) == ["data.csv"]
 
 
 def test_503_until_retries_run_out_counts_every_attempt(server, tmp_path):
@@ -312,6 +451,325 @@ def test_download_settings_come_from_the_environment(server, tmp_path, monkeypat
         fetch.download(f"{server.url}/files/complete.csv", tmp_path)
 
 
+# --------------------------------------------------------------------------- size, deadline, partial files
+
+
+def test_a_file_larger_than_the_limit_is_refused_at_once(server, tmp_path):
+    url = f"{server.url}/big.csv"
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(url, tmp_path, max_bytes=len(BIG) - 1, **FAST)
+    error = caught.value
+    assert not error.retryable and error.attempts == 1 and server.hits["/big.csv"] == 1
+    assert error.received == 0  # refused on the announced size, before reading the body
+    assert f"more than the {len(BIG) - 1:,}-byte limit" in str(error) and url in str(error)
+    assert _everything_in(tmp_path) == []
+    assert fetch.download(url, tmp_path, max_bytes=len(BIG), **FAST).read_bytes() == BIG
+
+
+def test_a_body_growing_past_the_limit_is_cut_off(server, tmp_path, monkeypatch):
+    """No Content-Length: the limit is counted as the bytes arrive; the environment sets it."""
+    monkeypatch.setenv(fetch.MAX_BYTES_ENV, "5000")
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(f"{server.url}/big-unannounced.csv", tmp_path, **FAST)
+    error = caught.value
+    assert not error.retryable and error.attempts == 1
+    assert error.received == 5001 and error.expected is None  # read no further than needed
+    assert "larger than the 5,000-byte limit" in str(error)
+    assert _everything_in(tmp_path) == []
+    assert fetch.DEFAULT_MAX_BYTES >= 100 * 1024 * 1024  # ample for the official files
+
+
+def test_a_trickling_server_cannot_outlast_the_deadline(server, tmp_path):
+    """One byte every 50 ms never trips the 1-second read timeout; the 0.5-second deadline
+    for the whole download ends it, and leaves no time for another attempt."""
+    url = f"{server.url}/drip.csv"
+    started = time.monotonic()
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(url, tmp_path, timeout=1.0, retries=2, backoff=0.01, deadline=0.5)
+    elapsed = time.monotonic() - started
+    assert elapsed < DRIP_BYTES * DRIP_SECONDS / 2, elapsed  # well before the body would end
+    error = caught.value
+    assert error.retryable and error.attempts == 1 and server.hits["/drip.csv"] == 1
+    assert 0 < error.received < DRIP_BYTES
+    assert "0.5-second deadline" in str(error) and url in str(error)
+    assert _everything_in(tmp_path) == []
+
+
+def test_a_stalled_read_ends_at_the_deadline_not_at_the_read_timeout(server, tmp_path):
+    """The body stops for 3 seconds; the read timeout is 10 seconds, the deadline 0.5: the
+    download ends at the deadline, not when the read timeout or the body would."""
+    server.slow_seconds = 3.0
+    started = time.monotonic()
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(f"{server.url}/slow-body.csv", tmp_path, timeout=10.0, retries=1, deadline=0.5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5, elapsed
+    error = caught.value
+    assert error.retryable and error.attempts == 1 and error.received == 100
+    assert "0.5-second deadline" in str(error)
+    assert _everything_in(tmp_path) == []
+
+
+def test_partial_downloads_match_the_published_pattern(server, tmp_path):
+    """While the body arrives the file is ``.<name>.part-<pid>-<random>`` in the destination,
+    which :func:`partial_download_pattern` matches; the complete file is renamed into place."""
+    server.slow_seconds = 1.0
+    result: list[Path] = []
+    worker = threading.Thread(
+        target=lambda: result.append(fetch.download(f"{server.url}/slow-body.csv", tmp_path, **FAST))
+    )
+    worker.start()
+    partials: list[Path] = []
+    deadline = time.monotonic() + 5
+    while not partials and time.monotonic() < deadline:
+        partials = list(tmp_path.glob(fetch.partial_download_pattern()))
+        time.sleep(0.02)
+    worker.join(timeout=10)
+    assert len(partials) == 1, _everything_in(tmp_path)
+    name = partials[0].name
+    assert name.startswith(".slow-body.csv.part-") and fetch.partial_download_pid(name) == os.getpid()
+    assert result == [tmp_path / "slow-body.csv"] and result[0].read_bytes() == COMPLETE
+    assert list(tmp_path.glob(fetch.partial_download_pattern())) == []
+    assert fetch.partial_download_pid("slow-body.csv") is None
+    assert fetch.partial_download_pid(fetch.DOWNLOADS_RECORD) is None
+
+
+# --------------------------------------------------------------------------- redirects
+
+
+def test_redirects_within_the_host_over_https_are_followed(server, tls_server, tmp_path):
+    target = f"{tls_server.url}/files/complete.csv"
+    # http to https on the same host (another port)
+    upgraded = fetch.download(
+        f"{server.url}/redirect?to={urllib.parse.quote(target)}", tmp_path / "a", **FAST
+    )
+    assert upgraded.name == "complete.csv" and upgraded.read_bytes() == COMPLETE
+    # https to https on the same host, a relative address
+    moved = fetch.download(f"{tls_server.url}/redirect?to=/files/complete.csv", tmp_path / "b", **FAST)
+    assert moved.read_bytes() == COMPLETE
+    assert tls_server.hits["/files/complete.csv"] == 2
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "problem"),
+    [
+        ("http", "http://127.0.0.1:{http}/files/complete.csv", "only to https"),
+        ("https", "http://127.0.0.1:{http}/files/complete.csv", "only to https"),
+        ("http", "https://localhost:{https}/files/complete.csv", "only within 127.0.0.1"),
+        ("https", "https://localhost:{https}/files/complete.csv", "only within 127.0.0.1"),
+        ("https", "https://127.0.0.1@localhost:{https}/files/complete.csv", "only within 127.0.0.1"),
+        ("http", "ftp://127.0.0.1/files/complete.csv", "only to https"),
+    ],
+    ids=["http-to-http", "https-to-http", "http-to-other-host", "https-to-other-host", "userinfo", "ftp"],
+)
+def test_redirects_elsewhere_are_refused(server, tls_server, tmp_path, start, target, problem):
+    target = target.format(http=server.server_address[1], https=tls_server.server_address[1])
+    origin = server if start == "http" else tls_server
+    url = f"{origin.url}/redirect?to={urllib.parse.quote(target)}"
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(url, tmp_path, **FAST)
+    error = caught.value
+    assert not error.retryable and error.attempts == 1 and origin.hits["/redirect"] == 1
+    assert f"to {target}" in str(error) and problem in str(error)
+    assert server.hits["/files/complete.csv"] == tls_server.hits["/files/complete.csv"] == 0
+    assert _everything_in(tmp_path) == []
+
+
+def test_a_landing_page_redirected_to_another_host_is_refused(server, tls_server):
+    url = f"{tls_server.url}/redirect?to={urllib.parse.quote(f'https://localhost:{tls_server.server_address[1]}/landing/')}"
+    with pytest.raises(fetch.DownloadError, match="only within 127.0.0.1") as caught:
+        fetch.find_links(url, "Outcomes", **FAST)
+    assert not caught.value.retryable and tls_server.hits["/landing/"] == 0
+
+
+# --------------------------------------------------------------------------- content
+
+
+@pytest.mark.parametrize("path", ["/cookies/prc-outcomes-open-data-mar2015-tables.xlsx", "/cookies/data.csv"])
+def test_an_html_page_in_place_of_the_file_is_refused(server, tmp_path, path):
+    url = f"{server.url}{path}"
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(url, tmp_path, **FAST)
+    error = caught.value
+    assert not error.retryable and server.hits[path] == 1
+    assert str(error).startswith(f"could not download {url}: the server sent an HTML page")
+    assert _everything_in(tmp_path) == []
+
+
+def test_an_html_page_after_a_redirect_names_both_addresses(server, tls_server, tmp_path):
+    url = f"{server.url}/redirect?to={urllib.parse.quote(f'{tls_server.url}/cookies/table.xlsx')}"
+    with pytest.raises(fetch.DownloadError, match="HTML page") as caught:
+        fetch.download(url, tmp_path, **FAST)
+    assert url in str(caught.value) and f"redirected to {tls_server.url}/cookies/table.xlsx" in str(
+        caught.value
+    )
+
+
+def test_content_must_be_of_the_type_its_name_says(server, tmp_path):
+    with pytest.raises(fetch.DownloadError, match="not an OpenDocument spreadsheet") as caught:
+        fetch.download(f"{server.url}/not-an-ods/table.ods", tmp_path, **FAST)
+    assert not caught.value.retryable
+    with pytest.raises(fetch.DownloadError, match=r"not text \(CSV\)"):
+        fetch.download(f"{server.url}/utf16.csv", tmp_path, **FAST)
+    assert _everything_in(tmp_path) == []
+    # the real thing passes: the bundled sample's ODS, a zip, a workbook
+    ods = fetch.download(f"{server.url}/sample.ods", tmp_path, **FAST)
+    assert ods.read_bytes() == SAMPLE_ODS.read_bytes()
+    assert (
+        fetch.download(f"{server.url}/media/ab12/tables.zip", tmp_path, **FAST).read_bytes()[:4]
+        == b"PK\x03\x04"
+    )
+
+
+def test_without_an_extension_the_sources_formats_say_what_is_expected(server, tmp_path):
+    def source(formats: list[str]) -> dict:
+        entry = {
+            "id": "ons_pfa_recorded_crime",
+            "title": "t",
+            "publisher": "Office for National Statistics",
+            "landing_page": f"{server.url}/landing/",
+            "licence": "Open Government Licence v3.0",
+            "cadence": "quarterly",
+            "formats": formats,
+            "layouts": ["ons_pfa_tables_v1"],
+            "urls": [f"{server.url}/file?uri=/tables/pfa"],
+        }
+        return fetch.parse_registry({"sources": [entry]})
+
+    (path,) = fetch.fetch_source("ons_pfa_recorded_crime", tmp_path / "a", source(["csv"]), **FAST)
+    assert path.name == "file" and path.read_bytes().startswith(b"/tables/pfa\n")
+    with pytest.raises(fetch.DownloadError, match="not an Excel workbook") as caught:
+        fetch.fetch_source("ons_pfa_recorded_crime", tmp_path / "b", source(["xlsx"]), **FAST)
+    assert not caught.value.retryable and _everything_in(tmp_path / "b") == []
+
+
+# --------------------------------------------------------------------------- names
+
+
+def test_two_addresses_with_one_server_name_keep_both_files(server, tmp_path):
+    first, second = f"{server.url}/same-name/2024/", f"{server.url}/same-name/2025/"
+    a = fetch.download(first, tmp_path, **FAST)
+    b = fetch.download(second, tmp_path, **FAST)
+    assert a.name == "table.csv"
+    assert b.name == f"table-{hashlib.sha256(second.encode()).hexdigest()[:12]}.csv"
+    assert a.read_bytes().startswith(b"/same-name/2024/\n") and b.read_bytes().startswith(
+        b"/same-name/2025/\n"
+    )
+    # each address downloaded again replaces its own file, under the same name
+    assert fetch.download(second, tmp_path, **FAST) == b
+    assert fetch.download(first, tmp_path, **FAST) == a
+    assert _files_in(tmp_path) == sorted([a.name, b.name])
+    assert json.loads((tmp_path / fetch.DOWNLOADS_RECORD).read_text()) == {a.name: first, b.name: second}
+
+
+def test_fetch_source_keeps_every_link_whose_files_share_a_name(server, tmp_path):
+    urls = [f"{server.url}/same-name/{year}/" for year in (2023, 2024, 2025)]
+    entry = {
+        "id": "moj_court_outcomes",
+        "title": "t",
+        "publisher": "Ministry of Justice",
+        "landing_page": f"{server.url}/landing/",
+        "licence": "Open Government Licence v3.0",
+        "cadence": "quarterly",
+        "formats": ["csv"],
+        "layouts": ["moj_court_outcomes_pfa_v1"],
+        "urls": urls,
+    }
+    registry = fetch.parse_registry({"sources": [entry]})
+    paths = fetch.fetch_source("moj_court_outcomes", tmp_path, registry, **FAST)
+    assert len(set(paths)) == 3 and paths[0].name == "table.csv"
+    assert [p.read_bytes().split(b"\n", 1)[0] for p in paths] == [
+        f"/same-name/{year}/".encode() for year in (2023, 2024, 2025)
+    ]
+    # the same names again, whatever order the links come in
+    again = fetch.fetch_source(
+        "moj_court_outcomes",
+        tmp_path,
+        fetch.parse_registry({"sources": [{**entry, "urls": urls[::-1]}]}),
+        **FAST,
+    )
+    assert again == paths[::-1] and len(_files_in(tmp_path)) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../outcomes 2015.csv", "outcomes 2015.csv"),
+        ("..\\..\\evil\x07name?.csv", "evil name_.csv"),
+        (".hidden.csv", "hidden.csv"),
+        ("tables\u2028 2024 .csv", "tables 2024 .csv"),
+    ],
+)
+def test_server_names_are_made_safe(server, tmp_path, name, expected):
+    path = fetch.download(f"{server.url}/named?{urllib.parse.urlencode({'name': name})}", tmp_path, **FAST)
+    assert path == tmp_path / expected and path.read_bytes() == COMPLETE
+
+
+def test_a_server_name_longer_than_the_file_system_allows_is_shortened(server, tmp_path):
+    """300 characters (and 300 two-byte ones) would fail to open; the name is cut to
+    MAX_NAME_BYTES, keeps its extension, and stays distinct from another long name."""
+    wide = "é" * 296 + ".xlsx"
+    paths = []
+    for name in (LONG_NAME, LONG_NAME.replace(".csv", "-v2.csv"), wide):
+        url = f"{server.url}/named?{urllib.parse.urlencode({'name': name})}"
+        if name == wide:
+            with pytest.raises(fetch.DownloadError, match="not an Excel workbook"):
+                fetch.download(url, tmp_path, **FAST)  # the name is fine; the content is CSV
+            paths.append(fetch.safe_file_name(name))
+            continue
+        path = fetch.download(url, tmp_path, **FAST)
+        assert path.read_bytes() == COMPLETE
+        paths.append(path.name)
+    assert server.hits["/named"] == 3  # nothing retried
+    for name in paths:
+        assert len(name.encode()) <= fetch.MAX_NAME_BYTES
+    assert paths[0].startswith("police-recorded-crime-xxx") and paths[0].endswith(".csv")
+    assert paths[2].startswith("ééé") and paths[2].endswith(".xlsx")
+    assert len(set(paths)) == 3
+    assert _files_in(tmp_path) == sorted(paths[:2])
+
+
+def test_a_file_that_cannot_be_written_is_not_retried(server, tmp_path):
+    (tmp_path / "complete.csv").mkdir()  # a folder where the file should go
+    url = f"{server.url}/files/complete.csv"
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(url, tmp_path, **FAST)
+    error = caught.value
+    assert not error.retryable and error.attempts == 1 and server.hits["/files/complete.csv"] == 1
+    assert f"in {tmp_path}" in str(error) and url in str(error)
+    assert _everything_in(tmp_path) == ["complete.csv"] and not any((tmp_path / "complete.csv").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("path", "options", "retryable"),
+    [
+        ("/missing.csv", {}, False),
+        ("/flaky/data.csv", {"retries": 0}, True),
+        ("/dropped.csv", {"retries": 0}, True),
+        ("/slow-start.csv", {"retries": 0, "timeout": 0.2}, True),
+        ("/big.csv", {"max_bytes": 1000}, False),
+        ("/cookies/table.xlsx", {}, False),
+        ("/redirect?to=ftp://127.0.0.1/table.csv", {}, False),
+        ("/drip.csv", {"deadline": 0.2}, True),
+    ],
+    ids=["404", "503", "dropped", "timeout", "too-large", "html", "redirect", "deadline"],
+)
+def test_every_failure_is_a_download_error_saying_whether_to_retry(
+    server, tmp_path, path, options, retryable
+):
+    with pytest.raises(fetch.DownloadError) as caught:
+        fetch.download(f"{server.url}{path}", tmp_path, **{**FAST, **options})
+    assert caught.value.retryable is retryable
+    assert _everything_in(tmp_path) == []
+
+
+def test_bad_download_settings_are_a_download_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(fetch.DEADLINE_ENV, "soon")
+    with pytest.raises(fetch.DownloadError, match=fetch.DEADLINE_ENV) as caught:
+        fetch.download("https://127.0.0.1:9/x.csv", tmp_path)
+    assert caught.value.attempts == 0 and not caught.value.retryable
+
+
 # --------------------------------------------------------------------------- landing pages and sources
 
 
@@ -333,7 +791,7 @@ def test_fetch_source_finds_the_file_on_the_landing_page(server, tmp_path, monke
     monkeypatch.setenv(fetch.REGISTRY_ENV, str(_registry_file(tmp_path, server)))
     paths = fetch.fetch_source("home_office_recorded_crime", tmp_path / "raw", **FAST)
     assert paths == [tmp_path / "raw" / "prc-pfa-mar2013-onwards-tables-230726.ods"]
-    assert paths[0].read_bytes().startswith(b"/media/bb22/prc-pfa-mar2013-onwards-tables-230726.ods\n")
+    assert _unzip(paths[0], "content.xml") == b"/media/bb22/prc-pfa-mar2013-onwards-tables-230726.ods"
     assert server.hits["/landing/"] == 1
 
 
@@ -553,7 +1011,7 @@ def test_cli_fetch_without_names_fetches_every_findable_source(server, tmp_path,
     assert captured.out.count("fetched ") == 4
     assert "error: source ons_pfa_recorded_crime: no link on" in captured.err
     assert "error: could not fetch ons_pfa_recorded_crime (see above)" in captured.err
-    assert _everything_in(out) == [
+    assert _files_in(out) == [
         "complete.csv",
         "prc-outcomes-open-data-mar2015-tables-241024.xlsx",
         "prc-outcomes-open-data-mar2016-tables-240724.xlsx",

@@ -34,7 +34,8 @@ try:
 except (duckdb.Error, OSError) as exc:  # a log being replaced, or not a run log: say so
     log = None
     st.warning(
-        f"The run log at `{queries.runs_path(version)}` could not be read ({type(exc).__name__}). "
+        f"The run log at {components.escape_markdown(queries.runs_path(version), code=True)} could not be "
+        f"read ({type(exc).__name__}). "
         "It is rewritten at the end of every run; reload in a moment.",
         icon=":material/history:",
     )
@@ -44,7 +45,8 @@ else:
 if log is None or log.runs.empty:
     if not unreadable:
         st.info(
-            f"No runs recorded yet: the run log `{queries.runs_path(version)}` is written by every "
+            "No runs recorded yet: the run log "
+            f"{components.escape_markdown(queries.runs_path(version), code=True)} is written by every "
             "`hsinsight run` and every run of the transform DAG.",
             icon=":material/history:",
         )
@@ -60,13 +62,14 @@ else:
     summary[2].metric("Checks warned", components.fmt_count(latest["checks_warned"]))
     summary[3].metric("Checks failed", components.fmt_count(latest["checks_failed"]))
     st.caption(
-        f"Run `{latest['run_id']}` ({latest['orchestrator']})"
+        f"Run {components.escape_markdown(latest['run_id'], code=True)} "
+        f"({components.escape_markdown(latest['orchestrator'])})"
         + (f", finished {when:%d %b %Y %H:%M} UTC" if when else "")
         + (f" after {latest['seconds']:.0f} seconds" if pd.notna(latest["seconds"]) else "")
         + "."
     )
     if latest["message"] and isinstance(latest["message"], str):
-        (st.success if outcome == "published" else st.error)(latest["message"])
+        (st.success if outcome == "published" else st.error)(components.escape_markdown(latest["message"]))
 
     chart_runs = runs.sort_values("started_at").reset_index(drop=True)
     labels = chart_runs["started_at"].dt.strftime("%d %b %H:%M") + " (" + chart_runs["outcome"] + ")"
@@ -95,7 +98,7 @@ else:
         runs,
         description=(
             f"Stacked bar chart of the checks passed, warned and failed in each of the last {len(runs)} run(s); the "
-            f"latest ({latest['run_id']}) was {outcome}, with {components.fmt_count(latest['checks_passed'])} checks "
+            f"latest was {outcome}, with {components.fmt_count(latest['checks_passed'])} checks "
             f"passed, {components.fmt_count(latest['checks_warned'])} warned and "
             f"{components.fmt_count(latest['checks_failed'])} failed."
         ),
@@ -125,8 +128,9 @@ else:
         "check-results",
         "Checks of the latest run",
         log.check_results,
-        file_name=f"hsinsight_checks_{latest['run_id']}",
-        caption=f"Run {latest['run_id']}: every check, failed and warned first.",
+        file_name=f"hsinsight_checks_{components.file_slug(latest['run_id'])}",
+        caption=f"Run {components.escape_markdown(latest['run_id'], code=True)}: every check, failed and "
+        "warned first.",
         column_config={
             "run_id": "Run",
             "check_name": "Check",
@@ -142,7 +146,7 @@ else:
             "check-findings",
             "What the latest run's checks found",
             log.check_findings,
-            file_name=f"hsinsight_check_findings_{latest['run_id']}",
+            file_name=f"hsinsight_check_findings_{components.file_slug(latest['run_id'])}",
             caption="One row per force and period an unmet expectation points at.",
             column_config={
                 "run_id": "Run",
@@ -170,11 +174,13 @@ for site, column in zip(sites, st.columns(len(sites)), strict=True):
         if url:
             st.link_button(f"Open the {site.short_name}", url, icon=":material/open_in_new:")
             st.caption(
-                f"Built {pd.Timestamp(site.index.stat().st_mtime, unit='s'):%d %b %Y %H:%M} UTC from `{site.index}`."
+                f"Built {pd.Timestamp(site.index.stat().st_mtime, unit='s'):%d %b %Y %H:%M} UTC from "
+                f"{components.escape_markdown(site.index, code=True)}."
             )
         elif site.index is not None:
             st.caption(
-                f"At `{site.index}`: the dashboard could not copy it to serve it; open the file from disk."
+                f"At {components.escape_markdown(site.index, code=True)}: the dashboard could not copy it to "
+                "serve it; open the file from disk."
             )
         else:
             st.caption(f"Not built yet. {site.how_to_build}")
@@ -399,7 +405,7 @@ try:
     registry = load_registry()
 except HsinsightError as exc:
     registry = {}
-    st.warning(f"The sources registry could not be read: {exc}")
+    st.warning(f"The sources registry could not be read: {components.escape_markdown(exc)}")
 sources = pd.DataFrame(
     [
         {

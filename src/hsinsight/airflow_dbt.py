@@ -133,13 +133,18 @@ def build(build: str) -> dict:
     result (even when dbt failed, so each node's task can say what happened to it)."""
     from airflow.sdk import get_current_context
 
+    from hsinsight import publish as publishing
     from hsinsight import transform
     from hsinsight.config import Settings
 
-    ti = get_current_context()["ti"]
+    context = get_current_context()
+    ti = context["ti"]
     build_db = Path(build)
     try:
-        transform.build(build_db, Settings.from_env())
+        # The warehouse's lock, held for the build like every writing task of the DAG.
+        with publishing.locked(Path(context["params"]["warehouse"]), orchestrator="airflow"):
+            publishing.mark_step(build_db, "dbt")
+            transform.build(build_db, Settings.from_env())
     except Exception as exc:
         ti.xcom_push(key="error", value=f"{type(exc).__name__}: {exc}")
         raise

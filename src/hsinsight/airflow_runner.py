@@ -40,7 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from hsinsight.config import Settings
+from hsinsight.config import Settings, turn_off_telemetry
 from hsinsight.errors import HsinsightError
 from hsinsight.streaming import run_streaming
 
@@ -149,17 +149,13 @@ def airflow_environment(cfg: Settings, warehouse: Path | None = None) -> Airflow
             "PYTHONUNBUFFERED": "1",
             # cosmos keeps dbt's partial parse here between the transform DAG's runs.
             "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
-            # Offline and quiet: no usage reports from Airflow, cosmos or dbt (each would
-            # otherwise try the network, and wait for it, in every task).
-            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-            "SCARF_NO_ANALYTICS": "true",
-            "DO_NOT_TRACK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             # `airflow standalone` and friends start further `airflow` commands by name.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         }
     )
+    # Offline and quiet: no usage reports from Airflow, cosmos, dbt or Great Expectations
+    # (each would otherwise try the network, and wait for it, in every task).
+    turn_off_telemetry(env)
     # The tasks build their Settings from the environment: hand them exactly this cfg.
     for name, var in _SETTINGS_ENV.items():
         env[var] = str(getattr(cfg, name))
@@ -381,6 +377,7 @@ def run_pipeline(
     output: IO[str] | None = sys.stdout,
     progress: IO[str] | None | bool = True,
     fresh: bool = False,
+    wait: bool = True,
 ) -> PipelineRun:
     """Run every ingest DAG once on ``raw_dir`` and, if any loaded something new, the
     transform DAG, the way the scheduler would on their asset events (see
@@ -393,8 +390,15 @@ def run_pipeline(
     :class:`AirflowRunError` naming each failed task and its error unless every DAG run
     succeeded; the published warehouse is then exactly as it was, unless the transform
     DAG published the other sources' new data.
+
+    The warehouse's lock is taken first and handed to the DAGs' tasks (see
+    :func:`hsinsight.publish.delegate_env`): when another run holds it, the call waits
+    saying so on ``progress`` (or standard error), or with ``wait=False`` raises
+    :class:`~hsinsight.publish.WarehouseBusy` after writing a ``refused`` row to the
+    run log.
     """
-    from hsinsight import transform
+    from hsinsight import pipeline, runs, transform
+    from hsinsight import publish as publishing
 
     raw_dir, warehouse = Path(raw_dir).resolve(), Path(warehouse).resolve()
     if progress is True:
@@ -404,6 +408,33 @@ def run_pipeline(
     airflow_env = airflow_environment(cfg, warehouse)
     # The transform DAG renders its dbt tasks from the project's manifest.
     transform.ensure_manifest(cfg)
+    run_id = runs.new_run_id("airflow")
+
+    def say(message: str) -> None:
+        where = progress if progress is not None else sys.stderr
+        where.write(message + "\n")
+        where.flush()
+
+    try:
+        publishing.acquire(warehouse, wait=wait, on_wait=say, run_id=run_id, orchestrator="airflow")
+    except publishing.WarehouseBusy as exc:
+        pipeline.record_refusal(warehouse, exc, "airflow", run_id)
+        raise
+    try:
+        airflow_env.env = publishing.delegate_env(warehouse, airflow_env.env)
+        return _run_locked(airflow_env, raw_dir, warehouse, output, progress, fresh)
+    finally:
+        publishing.release(warehouse)
+
+
+def _run_locked(
+    airflow_env: AirflowEnvironment,
+    raw_dir: Path,
+    warehouse: Path,
+    output: IO[str] | None,
+    progress: IO[str] | None,
+    fresh: bool,
+) -> PipelineRun:
     with _locked(airflow_env.home):
         if progress is not None and migration_needed(airflow_env):
             progress.write(f"migrating the Airflow metadata database {airflow_env.database}\n")

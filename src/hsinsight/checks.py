@@ -5,6 +5,8 @@ folder (Great Expectations 1.x suite JSON, hand-written and under version
 control), the DuckDB SQL whose result the suite validates, and a severity:
 ``failure`` stops the build being published, ``warning`` is reported (and shown
 on the dashboard's data quality page) and the build is published all the same.
+A check whose SQL cannot run on the build is an error whatever its severity: a
+check that could not look proves nothing, so it stops the build being published.
 
 A run:
 
@@ -22,7 +24,12 @@ A run:
    ``cfg.quality_dir / "docs"`` (``index.html``, linked from the dashboard);
 4. returns a summary naming, for every failed expectation, the affected areas
    and periods, or raises :class:`~hsinsight.errors.QualityCheckFailed`
-   (carrying the same summary) when a failure-severity check failed.
+   (carrying the same summary) when a failure-severity check failed or any
+   check's SQL failed.
+
+Great Expectations' usage statistics are off: ``GX_ANALYTICS_ENABLED`` is set to
+``False`` before it is imported, and the context's ``analytics_enabled`` is saved
+as false in ``quality_dir/gx/great_expectations.yml``.
 
 The SQL data source of Great Expectations cannot be used with DuckDB 2.0 (the
 SQLAlchemy dialect fails), which is why the tables are validated as DataFrames.
@@ -46,8 +53,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from hsinsight.config import Settings
+from hsinsight.config import Settings, turn_off_telemetry
 from hsinsight.errors import HsinsightError, QualityCheckFailed
+from hsinsight.publish import pause_point
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +283,9 @@ def _read_frames(
 def _gx_context(quality_dir: Path):
     """The file-backed context under ``quality_dir / "gx"``, created on first use.
 
-    Its one Data Docs site writes to ``quality_dir / "docs"``.
+    Its one Data Docs site writes to ``quality_dir / "docs"``; its usage statistics are off.
     """
+    turn_off_telemetry()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -284,6 +293,9 @@ def _gx_context(quality_dir: Path):
     quality_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
     changed = False
+    if context.variables.analytics_enabled is not False:
+        context.variables.analytics_enabled = False
+        changed = True
     bars = context.variables.progress_bars
     if bars is None or bars.get("globally", True) is not False:
         # Progress bars would only clutter the pipeline's and Airflow's logs.
@@ -704,10 +716,14 @@ def _failed_expectations(check: Check, suite_result) -> list[dict]:
 
 def _failure_message(failed_checks: list[dict]) -> str:
     names = ", ".join(repr(c["name"]) for c in failed_checks)
-    lines = [
-        f"quality gate failed: {len(failed_checks)} failure-severity check(s) failed ({names}); "
-        "the build is not published"
-    ]
+    could_not_run = sum(1 for c in failed_checks if c.get("error"))
+    what = (
+        f"{len(failed_checks)} failure-severity check(s) failed"
+        if not could_not_run
+        else f"{len(failed_checks)} check(s) failed or could not run ({could_not_run} whose SQL failed, "
+        "an error whatever the check's severity)"
+    )
+    lines = [f"quality gate failed: {what} ({names}); the build is not published"]
     items = [(c, f) for c in failed_checks for f in c["failed_expectations"]]
     for check, failure in items[:MESSAGE_EXPECTATIONS]:
         line = f"- check {check['name']!r}: {failure['message']}"
@@ -743,12 +759,15 @@ def run_checks(build_db: Path, cfg: Settings, only: Iterable[str] | None = None)
     "failed_expectations": [{"expectation", "column", "message", "unexpected",
     "notes", "affected", "affected_total"}]}], "failures": n, "warnings": n,
     "seconds": s, "data_docs": path, "data_docs_seconds": s, "run_name": str}``
-    where ``failures`` and ``warnings`` count the failed checks of each severity,
+    where ``failures`` counts the failed checks of failure severity and the checks
+    whose SQL failed (``error`` says why; an error whatever the severity), and
+    ``warnings`` the other failed checks of warning severity,
     ``affected`` lists the areas and periods of the unexpected rows
     (``{"area_code", "area_name", "period", "detail"}``, at most
     ``AFFECTED_LIMIT``, of ``affected_total``) and ``data_docs`` is the Data Docs
     index page (None if it could not be rendered). Raises
-    :class:`QualityCheckFailed` when any failure-severity check failed, with
+    :class:`QualityCheckFailed` when any failure-severity check failed or any check's
+    SQL failed, with
     ``.failures`` (one entry per failed expectation of a failure-severity check)
     and ``.summary`` (the summary above, every check included). The build file is
     closed before this returns or raises.
@@ -779,10 +798,14 @@ def run_checks(build_db: Path, cfg: Settings, only: Iterable[str] | None = None)
             "name": check.name,
             "severity": check.severity,
             "description": check.description,
+            "error": None,
         }
         if check.name in query_errors:
             report.update(
-                rows=None, success=False, failed_expectations=[_query_failure(query_errors[check.name])]
+                rows=None,
+                success=False,
+                error=f"its SQL failed: {query_errors[check.name]}",
+                failed_expectations=[_query_failure(query_errors[check.name])],
             )
         else:
             frame = frames[check.name]
@@ -806,8 +829,8 @@ def run_checks(build_db: Path, cfg: Settings, only: Iterable[str] | None = None)
             )
         if report["success"]:
             outcome = f"passed on {report['rows']} rows"
-        elif report["rows"] is None:
-            outcome = "its SQL failed"
+        elif report["error"]:
+            outcome = f"{report['error']} (an error, whatever the severity)"
         else:
             outcome = f"{len(report['failed_expectations'])} expectation(s) failed on {report['rows']} rows"
         log.log(
@@ -818,18 +841,19 @@ def run_checks(build_db: Path, cfg: Settings, only: Iterable[str] | None = None)
             outcome,
         )
         reports.append(report)
+        pause_point("checks")  # a test hook, inert unless asked for
 
     docs, docs_seconds = _docs_for_run(context, cfg, run_id, [c.name for c in checks], rewritten)
+    failed = [r for r in reports if not r["success"] and (r["severity"] == "failure" or r["error"])]
     summary = {
         "checks": reports,
-        "failures": sum(1 for r in reports if not r["success"] and r["severity"] == "failure"),
-        "warnings": sum(1 for r in reports if not r["success"] and r["severity"] == "warning"),
+        "failures": len(failed),
+        "warnings": sum(1 for r in reports if not r["success"] and r not in failed),
         "seconds": round(time.monotonic() - started, 3),
         "data_docs": docs,
         "data_docs_seconds": docs_seconds,
         "run_name": run_id.run_name,
     }
-    failed = [r for r in reports if not r["success"] and r["severity"] == "failure"]
     if failed:
         failures = [
             {"check": r["name"], "severity": r["severity"], **f}

@@ -100,7 +100,12 @@ def _run(args: argparse.Namespace) -> int:
             flush=True,
         )
         outcome = run_pipeline(
-            raw, warehouse, cfg, output=sys.stdout if args.verbose else None, fresh=args.fresh
+            raw,
+            warehouse,
+            cfg,
+            output=sys.stdout if args.verbose else None,
+            fresh=args.fresh,
+            wait=not args.no_wait,
         )
         loaded = {event["extra"].get("source"): event["extra"] for event in outcome.events}
         for run in outcome.ingest:
@@ -129,7 +134,16 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from hsinsight import pipeline
 
-        result = pipeline.run(raw, warehouse, cfg, fresh=args.fresh)
+        result = pipeline.run(
+            raw,
+            warehouse,
+            cfg,
+            fresh=args.fresh,
+            wait=not args.no_wait,
+            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
+        )
+        for line in result.swept:
+            print(f"  removed {line}")
         for f in result.files:
             sheet = f" sheet {f['sheet']!r}" if f.get("sheet") else ""
             flag = " [SYNTHETIC]" if f["synthetic"] else ""
@@ -154,7 +168,10 @@ def _run(args: argparse.Namespace) -> int:
             f"checks: {len(checks.get('checks', []))} run, "
             f"{checks.get('failures', 0)} failed, {checks.get('warnings', 0)} warned"
         )
-        print(f"published {result.warehouse} in {result.seconds:.1f} s")
+        print(
+            f"published {result.warehouse} in {result.seconds:.1f} s "
+            f"(SHA-256 {result.published_sha256}, {result.published_bytes:,} bytes)"
+        )
         if result.synthetic:
             print(SYNTHETIC_NOTICE)
     return 0
@@ -172,12 +189,23 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Addresses that serve this machine only.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     cfg = settings()
     warehouse = Path(args.warehouse).resolve() if args.warehouse else cfg.warehouse
     app = cfg.project_root / "dashboards" / "app.py"
     url = f"http://{args.host}:{args.port}"
     print(f"dashboard: {url}  (warehouse {warehouse}; Ctrl-C to stop)", flush=True)
+    if args.host not in LOOPBACK_HOSTS:
+        print(
+            f"warning: listening on {args.host}, not on this machine only: the dashboard has no login, "
+            "so anyone who can reach that address can read it",
+            file=sys.stderr,
+            flush=True,
+        )
     env = dict(os.environ, HSINSIGHT_WAREHOUSE=str(warehouse))
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
@@ -198,6 +226,57 @@ def _airflow(args: argparse.Namespace) -> int:
     from hsinsight.airflow_runner import serve
 
     return serve(settings(), host=args.host, port=args.port)
+
+
+def _progress_bar(label: str):
+    """A one-line progress bar on stderr: ``tick(stage, done, total)``."""
+    terminal = sys.stderr.isatty()
+
+    def tick(stage: str, done: int, total: int) -> None:
+        if not terminal and done != total:
+            return
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r{label} {stage:<4} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return tick
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from hsinsight import profiles
+
+    warehouse = Path(args.warehouse) if args.warehouse else settings().warehouse
+    snapshot = profiles.load(warehouse)
+    period = profiles.parse_period(args.period) if args.period else None
+    out = Path(args.out)
+    if args.all:
+        if out.suffix.lower() in (".html", ".pdf"):
+            raise HsinsightError(f"--all writes a folder of profiles; --out {out} looks like a file")
+        result = profiles.write_all(
+            warehouse,
+            out,
+            period=period,
+            pdf=args.pdf,
+            snapshot=snapshot,
+            progress=_progress_bar("profiles"),
+        )
+        print(
+            f"wrote {len(result.html)} profiles for the 12 months to {result.period:%d %B %Y}"
+            + (f" with {len(result.pdf)} PDFs" if args.pdf else "")
+            + f"; index: {result.index}"
+        )
+        if result.skipped:
+            print(f"no figures for that period (listed in the index): {', '.join(result.skipped)}")
+    else:
+        for path in profiles.write_profile(
+            warehouse, args.force, out, period=period, pdf=args.pdf, snapshot=snapshot
+        ):
+            print(f"wrote {path}")
+    if snapshot.synthetic:
+        print(SYNTHETIC_NOTICE)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from an empty raw layer instead of the published warehouse's (by default files "
         "already loaded stay, and a new release of a period replaces the old one)",
     )
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when another run is building the warehouse, stop at once (exit status 1, recorded in the "
+        "run log as refused) instead of waiting for it to finish",
+    )
     run.set_defaults(handler=_run)
 
     fetch = commands.add_parser(
@@ -304,19 +389,57 @@ def build_parser() -> argparse.ArgumentParser:
     airflow.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     airflow.set_defaults(handler=_airflow)
 
+    profile = commands.add_parser(
+        "profile",
+        help="write a force's problem profile (HTML, and PDF with --pdf), or every force's",
+        description="Write a stalking and harassment problem profile for a police and crime "
+        "commissioner: a one-page summary, a section per theme with its chart, table and caveats, "
+        "questions for the commissioner raised by the figures, the trend since the series began and "
+        "the sources. Every figure is read from the published warehouse's marts. The HTML is "
+        "self-contained (opens with no network) and prints on A4; --pdf prints it with headless "
+        "Chromium.",
+    )
+    which = profile.add_mutually_exclusive_group(required=True)
+    which.add_argument("--force", metavar="NAME_OR_CODE", help="police force area name or ONS code")
+    which.add_argument("--all", action="store_true", help="every force, with an index.html linking them")
+    profile.add_argument(
+        "--period",
+        metavar="YYYY-MM-DD",
+        help="end of the 12 months to profile (a quarter end; default: the latest in the warehouse)",
+    )
+    profile.add_argument(
+        "--out",
+        metavar="FILE|DIR",
+        required=True,
+        help="HTML file to write (with --force; a .pdf name writes the PDF and the HTML beside it), "
+        "or the folder to write into (with --all)",
+    )
+    profile.add_argument("--pdf", action="store_true", help="also print each profile to PDF beside its HTML")
+    profile.add_argument(
+        "--warehouse", metavar="PATH", help="published warehouse (default: data/warehouse/hsinsight.duckdb)"
+    )
+    profile.set_defaults(handler=_profile)
+
     dash = commands.add_parser("dashboard", help="serve the Streamlit dashboards")
     dash.add_argument(
         "--warehouse",
         metavar="PATH",
         help="published warehouse to read (default: data/warehouse/hsinsight.duckdb)",
     )
-    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    dash.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; the dashboard has no login)",
+    )
     dash.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
     dash.set_defaults(handler=_dashboard)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hsinsight.config import turn_off_telemetry
+
+    turn_off_telemetry()  # nothing hsinsight runs (dbt, Airflow, Great Expectations) reports usage
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -28,10 +28,12 @@ import codecs
 import csv
 import hashlib
 import logging
+import os
 import re
 import shutil
 import zipfile
-from collections.abc import Collection
+import zlib
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +41,8 @@ from pathlib import Path
 import duckdb
 
 from hsinsight.config import Settings
-from hsinsight.errors import InputFileError, UnrecognisedFileError
+from hsinsight.errors import HsinsightError, InputFileError, UnrecognisedFileError
+from hsinsight.limits import Limits, SheetShape, check_file_size, inspect_ods, inspect_xlsx, open_archive
 from hsinsight.sources import LAYOUTS
 from hsinsight.sources.base import (
     DECIMAL_NUMBER,
@@ -140,17 +143,40 @@ def sha256_of(path: Path) -> str:
 
 
 def discover(raw_dir: Path) -> tuple[list[Path], list[Path]]:
-    """The data files in ``raw_dir`` (sorted) and the other files that are skipped."""
+    """The data files in ``raw_dir`` (sorted) and the other files that are skipped.
+
+    A symbolic link in the folder (or given as the file) is refused, not followed: it
+    could lead anywhere (a device, another user's file, a file that never ends), and a
+    raw file must be the file itself.
+    """
+    if raw_dir.is_symlink() and not raw_dir.is_dir():
+        _refuse_link(raw_dir)
     if raw_dir.is_file():
         return [raw_dir], []
     if not raw_dir.is_dir():
         raise InputFileError(raw_dir, "no such file or folder")
     data, skipped = [], []
-    for path in sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in raw_dir.iterdir() if not p.name.startswith(".")):
+        if path.is_symlink():
+            _refuse_link(path)
+        if not path.is_file():
+            continue
         (data if path.suffix.lower() in DATA_SUFFIXES else skipped).append(path)
     if not data:
         raise InputFileError(raw_dir, f"no data files ({', '.join(DATA_SUFFIXES)}) to ingest in this folder")
     return data, skipped
+
+
+def _refuse_link(path: Path) -> None:
+    try:
+        target = f" to {os.readlink(path)}"
+    except OSError:
+        target = ""
+    raise InputFileError(
+        path,
+        f"is a symbolic link{target}, which ingest does not follow; expected the file itself in the raw "
+        "folder (copy it there)",
+    )
 
 
 # --------------------------------------------------------------------------- text
@@ -222,10 +248,46 @@ def _utf8_copy(
     return target
 
 
-def _head_rows(csv_path: Path, limit: int) -> list[list[str]]:
-    rows = []
+def _head_rows(
+    csv_path: Path,
+    limit: int,
+    bounds: Limits | None = None,
+    shown: Path | None = None,
+    sheet: str | None = None,
+) -> list[list[str]]:
+    """The first ``limit`` rows of a UTF-8 CSV file, each line read no further than the
+    limit ``csv_line_length`` and each row no wider than ``csv_columns`` (a refusal
+    naming ``shown``, the row and the limit otherwise)."""
+    bounds = bounds or Limits.from_env()
+    shown = shown or csv_path
+    rows: list[list[str]] = []
+    line_number = 0
+
+    def lines(handle):
+        nonlocal line_number
+        while True:
+            line = handle.readline(bounds.csv_line_length + 1)
+            if not line:
+                return
+            line_number += 1
+            if len(line) > bounds.csv_line_length and not line.endswith(("\n", "\r")):
+                raise InputFileError(
+                    shown,
+                    bounds.breach("csv_line_length", len(line), "the line's length in characters, at least"),
+                    row=line_number,
+                    sheet=sheet,
+                )
+            yield line
+
     with open(csv_path, encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
+        for row in csv.reader(lines(handle)):
+            if len(row) > bounds.csv_columns:
+                raise InputFileError(
+                    shown,
+                    bounds.breach("csv_columns", len(row), "the row's number of columns"),
+                    row=line_number,
+                    sheet=sheet,
+                )
             rows.append(row)
             if len(rows) >= limit:
                 break
@@ -418,11 +480,34 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _workbook_sheets(path: Path, shown: Path):
-    """Yield (sheet name, rows as text) for every sheet of an XLSX or ODS workbook."""
+def _workbook_sheets(
+    path: Path, shown: Path, bounds: Limits | None = None, member: str | None = None
+) -> Iterator[tuple[str, list[list[str]], SheetShape | None]]:
+    """Yield (sheet name, rows as text, the sheet's shape) for every sheet of an XLSX or
+    ODS workbook, in order.
+
+    The workbook is checked against the limits before it is opened (its container,
+    sheets, names and each sheet's extent: see :mod:`hsinsight.limits`); sheets are
+    read by position. ``member`` is where the workbook sits in a zip archive, for the
+    errors, which name ``shown``.
+    """
     from python_calamine import CalamineWorkbook
 
+    bounds = bounds or Limits.from_env()
     kind = "XLSX" if path.suffix.lower() == ".xlsx" else "ODS"
+
+    def where(sheet: str | None) -> str | None:
+        if member is None:
+            return sheet
+        return member if sheet is None else f"{member}/{sheet}"
+
+    try:
+        shape = (inspect_xlsx if kind == "XLSX" else inspect_ods)(path, shown, bounds, member)
+    except InputFileError as exc:
+        if member is None or exc.sheet == member:
+            raise
+        raise type(exc)(shown, exc.reason, row=exc.row, column=exc.column, sheet=where(exc.sheet)) from exc
+
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
@@ -431,27 +516,38 @@ def _workbook_sheets(path: Path, shown: Path):
             shown,
             f"cannot be opened as an {kind} workbook (truncated, damaged or not a workbook); expected a "
             f"complete {kind} file: {exc}",
+            sheet=where(None),
         ) from exc
-    for name in names:
+    repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if repeated is not None:
+        raise InputFileError(
+            shown,
+            f"two sheets are named {repeated!r}; expected every sheet of a workbook named differently",
+            sheet=where(repeated),
+        )
+    for index, name in enumerate(names):
         try:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
         except Exception as exc:
             raise InputFileError(
                 shown,
                 f"sheet cannot be read (damaged or truncated workbook); expected a complete workbook: {exc}",
-                sheet=name,
+                sheet=where(name),
             ) from exc
-        yield name, [[_cell_text(v) for v in row] for row in rows]
+        yield name, [[_cell_text(v) for v in row] for row in rows], shape.sheet(name)
 
 
-def _csv_table(path: Path, shown: Path, sheet: str | None, workdir: Path) -> Table:
+def _csv_table(
+    path: Path, shown: Path, sheet: str | None, workdir: Path, bounds: Limits | None = None
+) -> Table:
+    bounds = bounds or Limits.from_env()
     csv_path = _utf8_copy(path, workdir, shown, sheet, whole_file=False)
     try:
         try:
-            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
+            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS, bounds, shown, sheet)
         except UnicodeDecodeError:  # the header rows run past the part checked
             csv_path = _utf8_copy(path, workdir, shown, sheet)
-            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS)
+            rows = _head_rows(csv_path, HEADER_SEARCH_ROWS, bounds, shown, sheet)
     except csv.Error as exc:
         raise InputFileError(shown, f"is not a readable CSV file: {exc}", sheet=sheet) from exc
     table = _table_from_rows(shown, sheet, rows, csv_path)
@@ -461,29 +557,87 @@ def _csv_table(path: Path, shown: Path, sheet: str | None, workdir: Path) -> Tab
     return table
 
 
-def tables_in(path: Path, workdir: Path, not_used: list[tuple[str, str]] | None = None) -> list[Table]:
+def tables_in(
+    path: Path,
+    workdir: Path,
+    not_used: list[tuple[str, str]] | None = None,
+    *,
+    bounds: Limits | None = None,
+) -> list[Table]:
     """Recognise the table(s) a file holds: one for a CSV file, one per data sheet of a
     workbook, one per data file inside a zip archive.
 
     Every sheet or member that is not loaded is appended to ``not_used`` as (sheet or
     member, why), so that nothing is left out without a word in the ingest log. A
     sheet whose header half-matches a layout is refused, not left out.
+
+    The file is checked against ``bounds`` (the limits in force by default) before
+    any reader opens it, and whatever a reader raises becomes an
+    :class:`~hsinsight.errors.InputFileError` naming the file: a raw file can stop
+    the run, never crash it.
     """
     not_used = [] if not_used is None else not_used
-    if path.stat().st_size == 0:
-        raise InputFileError(path, "the file is empty (0 bytes)", row=1)
+    return _guarded(
+        path, None, lambda: _tables(path, path, None, workdir, not_used, bounds or Limits.from_env(), 0)
+    )
+
+
+def _guarded(shown: Path, member: str | None, read):
+    """``read()``, any failure of a reader (a library's own error, ``RuntimeError``,
+    ``NotImplementedError``, ``MemoryError``, a zlib or XML error ...) made a refusal
+    naming ``shown`` (and ``member``)."""
+    try:
+        return read()
+    except (HsinsightError, NotUsedTable):
+        raise
+    except MemoryError as exc:
+        raise InputFileError(
+            shown,
+            "ran out of memory while being read; expected a file within the limits of hsinsight.limits",
+            sheet=member,
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - every reader's failure is a refusal of the file
+        text = " ".join(str(exc).split())[:300]
+        raise InputFileError(
+            shown,
+            f"cannot be read ({type(exc).__name__}: {text}); expected a complete, unencrypted CSV, ODS, "
+            "XLSX or zip file",
+            sheet=member,
+        ) from exc
+
+
+def _tables(
+    path: Path,
+    shown: Path,
+    member: str | None,
+    workdir: Path,
+    not_used: list[tuple[str, str]],
+    bounds: Limits,
+    depth: int,
+) -> list[Table]:
+    """``tables_in`` for ``path``, which is ``shown`` or its ``member`` (a file taken
+    out of a zip archive, ``depth`` archives deep)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InputFileError(shown, "the file is empty (0 bytes)", row=1, sheet=member)
+    check_file_size(path, shown, bounds, member)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
-            return [_csv_table(path, path, None, workdir)]
+            return [_csv_table(path, shown, member, workdir, bounds)]
         except NotUsedTable as exc:
-            raise UnrecognisedFileError(path, f"not a table hsinsight reads: {exc.reason}", row=1) from exc
+            raise UnrecognisedFileError(
+                shown, f"not a table hsinsight reads: {exc.reason}", row=1, sheet=member
+            ) from exc
     if suffix == ".zip":
-        return _zip_tables(path, workdir, not_used)
+        return _zip_tables(
+            path, workdir, not_used, bounds=bounds, shown=shown, member=member, depth=depth + 1
+        )
     tables = []
-    for sheet, rows in _workbook_sheets(path, path):
+    for sheet, rows, shape in _workbook_sheets(path, shown, bounds, member):
+        where = sheet if member is None else f"{member}/{sheet}"
         try:
-            table = _table_from_rows(path, sheet, rows[:HEADER_SEARCH_ROWS], Path())
+            table = _table_from_rows(shown, where, rows[:HEADER_SEARCH_ROWS], Path())
         except NotUsedTable as exc:
             not_used.append((sheet, f"not used: {exc.reason}"))
             continue
@@ -501,6 +655,18 @@ def tables_in(path: Path, workdir: Path, not_used: list[tuple[str, str]] | None 
                 not_used.append((sheet, "not used: the sheet is empty"))
                 continue
             raise
+        if shape is not None and shape.uncached_formula is not None:
+            row = int(re.sub(r"\D", "", shape.uncached_formula))
+            more = shape.uncached_count - 1
+            raise InputFileError(
+                shown,
+                f"cell {shape.uncached_formula} holds a formula without a saved value"
+                + (f" ({more:,} more such cell{'s' if more > 1 else ''} in the sheet)" if more > 0 else "")
+                + ", which would be read as empty; expected the workbook saved by a spreadsheet application, "
+                "which saves each formula's value (open it and save it again), or values instead of formulas",
+                row=row,
+                sheet=where,
+            )
         sheet_csv = workdir / f"{path.stem}.{abs(hash((str(path), sheet))) % 10**8}.csv"
         with open(sheet_csv, "w", encoding="utf-8", newline="") as handle:
             csv.writer(handle, lineterminator="\n").writerows(rows)
@@ -508,67 +674,103 @@ def tables_in(path: Path, workdir: Path, not_used: list[tuple[str, str]] | None 
         tables.append(table)
     if not tables:
         raise UnrecognisedFileError(
-            path,
+            shown,
             "no sheet of this workbook has a header row of a known layout; expected a sheet with the header of one of the layouts in hsinsight.sources"
             + ("" if not not_used else " (" + "; ".join(f"{s!r}: {why}" for s, why in not_used) + ")"),
             row=1,
+            sheet=member,
         )
     return tables
 
 
-def _zip_tables(path: Path, workdir: Path, not_used: list[tuple[str, str]]) -> list[Table]:
-    try:
-        archive = zipfile.ZipFile(path)
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
+def _zip_tables(
+    path: Path,
+    workdir: Path,
+    not_used: list[tuple[str, str]],
+    *,
+    bounds: Limits | None = None,
+    shown: Path | None = None,
+    member: str | None = None,
+    depth: int = 1,
+) -> list[Table]:
+    """The tables of a zip archive's CSV, ODS and XLSX members. The archive is checked
+    against the limits first (members, sizes, ratio, encryption, method); a zip
+    archive inside it is read only while ``depth`` is within ``zip_depth``."""
+    bounds = bounds or Limits.from_env()
+    shown = shown or path
+    if depth > bounds.zip_depth:
         raise InputFileError(
-            path,
-            f"cannot be opened as a zip archive (truncated or damaged); expected a complete zip file: {exc}",
-        ) from exc
+            shown,
+            bounds.breach("zip_depth", depth, "a zip archive inside a zip archive: the archives' depth"),
+            sheet=member,
+        )
+    archive = open_archive(path, shown, bounds, "zip archive", member)
+    members = [m for m in archive.infolist() if not m.is_dir()]
     target = workdir / f"{path.stem}.{abs(hash(str(path))) % 10**8}.unzipped"
     target.mkdir(parents=True, exist_ok=True)
     # Every member is read to its end once, which checks its CRC (as ZipFile.testzip
-    # would, in a pass of its own): the tables into files, the rest discarded.
+    # would, in a pass of its own): the tables into files, the rest discarded. No more
+    # is read than the member's declared size, which the limits have passed.
+    readable = (*TABLE_SUFFIXES, ".zip")
     extracted: list[tuple[str, Path]] = []
     with archive:
-        for member in members:
-            name = member.filename
-            is_table = Path(name).suffix.lower() in TABLE_SUFFIXES and not Path(name).name.startswith(".")
+        for info in members:
+            name = info.filename
+            inner = name if member is None else f"{member}/{name}"
+            is_table = Path(name).suffix.lower() in readable and not Path(name).name.startswith(".")
             destination = target / f"{len(extracted)}{Path(name).suffix.lower()}" if is_table else None
             try:
-                with archive.open(member) as src:
+                with archive.open(info) as src:
                     if destination is None:
                         while src.read(1 << 20):
                             pass
                     else:
                         with open(destination, "wb") as dst:
                             shutil.copyfileobj(src, dst)
-            except zipfile.BadZipFile as exc:
+            except (zipfile.BadZipFile, zlib.error) as exc:
                 raise InputFileError(
-                    path,
-                    f"member {name!r} is damaged (CRC mismatch): the archive looks truncated; expected a "
+                    shown,
+                    f"member {name!r} is damaged (CRC mismatch or corrupt data): the archive looks truncated; expected a "
                     "complete zip file",
+                    sheet=member,
+                ) from exc
+            except (RuntimeError, NotImplementedError, OSError, EOFError, ValueError) as exc:
+                text = " ".join(str(exc).split())[:300]
+                raise InputFileError(
+                    shown,
+                    f"member {name!r} cannot be decompressed ({type(exc).__name__}: {text}); expected a "
+                    "complete zip file with unencrypted members",
+                    sheet=member,
                 ) from exc
             if destination is not None:
-                extracted.append((name, destination))
+                extracted.append((inner, destination))
             else:
-                not_used.append((name, "not used: not a CSV, ODS or XLSX file"))
+                not_used.append((inner, "not used: not a CSV, ODS or XLSX file"))
     tables = []
-    for name, file in extracted:
+    for inner, file in extracted:
         if file.suffix == ".csv":
             try:
-                tables.append(_csv_table(file, path, name, workdir))
+                tables.append(
+                    _guarded(shown, inner, lambda f=file, n=inner: _csv_table(f, shown, n, workdir, bounds))
+                )
             except NotUsedTable as exc:
-                not_used.append((name, f"not used: {exc.reason}"))
+                not_used.append((inner, f"not used: {exc.reason}"))
+            continue
+        found: list[tuple[str, str]] = []
+        for table in _guarded(
+            shown, inner, lambda f=file, n=inner, u=found: _tables(f, shown, n, workdir, u, bounds, depth)
+        ):
+            table.file = shown
+            tables.append(table)
+        if file.suffix == ".zip":
+            not_used.extend(found)
         else:
-            inner: list[tuple[str, str]] = []
-            for table in tables_in(file, workdir, inner):
-                table.file, table.sheet = path, f"{name}/{table.sheet}"
-                tables.append(table)
-            not_used.extend((f"{name}/{sheet}", why) for sheet, why in inner)
+            not_used.extend((f"{inner}/{sheet}", why) for sheet, why in found)
     if not tables:
         raise UnrecognisedFileError(
-            path, "the zip archive holds no CSV, ODS or XLSX file of a known layout; expected at least one"
+            shown,
+            "the zip archive holds no CSV, ODS or XLSX file of a known layout; expected at least one",
+            sheet=member,
         )
     return tables
 
@@ -1297,18 +1499,19 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table, this: str) -
     ).fetchone()[0]
     if not repeated:
         return
+    # Rows are told apart by their place in the raw table as well as their row number:
+    # the rows a wide table's row becomes share its row number.
     found = con.execute(
         f"""
         with keyed as (
-            select r._row_number as row_number, {key} as k from {source} where {this}
+            select r._row_number as row_number, r.rowid as place, {key} as k from {source} where {this}
         ), ranked as (
             select row_number, min(row_number) over (partition by k) as first_row,
-                   count(*) over (partition by k) as n
+                   row_number() over (partition by k order by row_number, place) as nth
             from keyed
         )
-        select row_number, first_row,
-               (select count(*) from ranked where row_number <> first_row and n > 1)
-        from ranked where n > 1 and row_number <> first_row order by row_number limit 1
+        select row_number, first_row, (select count(*) from ranked where nth > 1)
+        from ranked where nth > 1 order by row_number limit 1
         """
     ).fetchone()
     if found:
@@ -1316,14 +1519,34 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, table: Table, this: str) -
         names = [table.header_of(n) or n for n in table.layout.key if table.provides(n)]
         more = f" ({count - 1} more duplicate row{'s' if count > 2 else ''})" if count > 1 else ""
         first_key = table.layout.key[0]
+        if row == first:
+            melt = table.layout.melt
+            columns = (
+                f" (two of its columns have one {melt.label_column.replace('_', ' ')} as header)"
+                if melt is not None and table.melted
+                else ""
+            )
+            reason = (
+                f"holds the same {', '.join(repr(n) for n in names)} twice{columns}{more}; "
+                "expected one value per key"
+            )
+        else:
+            reason = (
+                f"duplicates row {first}: the same {', '.join(repr(n) for n in names)} "
+                f"appears twice{more}; expected one row per key"
+            )
         raise InputFileError(
             table.file,
-            f"duplicates row {first}: the same {', '.join(repr(n) for n in names)} "
-            f"appears twice{more}; expected one row per key",
+            reason,
             row=row,
             column=table.header[table.positions[first_key]] if first_key in table.positions else None,
             sheet=table.sheet,
         )
+    raise InputFileError(
+        table.file,
+        "repeats a key (the same " + ", ".join(table.layout.key) + "); expected one row per key",
+        sheet=table.sheet,
+    )
 
 
 def _period_sql(layout: Layout, col: str) -> str:
@@ -1662,24 +1885,98 @@ def copy_raw_layer(
         con.execute("detach previous_build")
 
 
-def quarantine(path: Path, reason: str, quarantine_dir: Path) -> Path:
-    """Copy a refused file into the quarantine folder with the reason beside it.
+def quarantine(
+    path: Path, reason: str, quarantine_dir: Path, *, keep: int | None = None, days: float | None = None
+) -> Path:
+    """Keep a copy of a refused file in the quarantine folder, with its refusals beside it.
+
+    One copy per content: the copy is ``<first 16 hex digits of its SHA-256>-<name>``
+    and ``<copy>.reason.txt`` lists every refusal of that content (when, the original
+    path, why), the latest last; the same file refused again adds a refusal, not a
+    copy. Retention: the copies whose last refusal is more than ``days`` days old,
+    and all but the ``keep`` most recently refused, are removed (by default the
+    settings' ``quarantine_days`` and ``quarantine_keep``). Each file is written under
+    a temporary name, flushed and renamed into place, under a lock of the folder.
 
     The user's own file is never moved, changed or deleted. Returns the copy's path.
     """
+    import fcntl
+    import uuid
+
+    from hsinsight import publish as publishing
+
+    if keep is None or days is None:
+        defaults = Settings.from_env()
+        keep = defaults.quarantine_keep if keep is None else keep
+        days = defaults.quarantine_days if days is None else days
     quarantine_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = quarantine_dir / f"{stamp}-{path.name}"
-    if path.is_file():
-        shutil.copy2(path, target)
-    note = target.with_name(target.name + ".reason.txt")
-    note.write_text(
-        f"refused: {datetime.now(UTC).isoformat(timespec='seconds')}\n"
-        f"original: {path.resolve()}\n"
-        f"reason: {reason}\n",
-        encoding="utf-8",
-    )
+    now = datetime.now(UTC)
+    with open(quarantine_dir / QUARANTINE_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        digest = sha256_of(path)[:16] if path.is_file() else None
+        if digest is not None:
+            same = sorted(
+                p
+                for p in quarantine_dir.glob(f"{digest}-*")
+                if not p.name.endswith(QUARANTINE_REASON_SUFFIX) and p.is_file()
+            )
+            target = same[0] if same else quarantine_dir / f"{digest}-{path.name}"
+            if not same:
+                work = quarantine_dir / f".{digest}.{uuid.uuid4().hex[:8]}.copy"
+                try:
+                    shutil.copy2(path, work)
+                    publishing.durable_replace(work, target)
+                finally:
+                    work.unlink(missing_ok=True)
+        else:  # nothing to copy (a file named by an error): the refusal alone
+            target = quarantine_dir / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{path.name}"
+        note = target.with_name(target.name + QUARANTINE_REASON_SUFFIX)
+        earlier = note.read_text(encoding="utf-8") if note.is_file() else ""
+        entry = (
+            f"refused: {now.isoformat(timespec='seconds')}\noriginal: {path.resolve()}\nreason: {reason}\n"
+        )
+        work = quarantine_dir / f".{digest or 'note'}.{uuid.uuid4().hex[:8]}.reason"
+        try:
+            work.write_text(earlier + ("\n" if earlier else "") + entry, encoding="utf-8")
+            publishing.durable_replace(work, note)
+        finally:
+            work.unlink(missing_ok=True)
+        _prune_quarantine(quarantine_dir, int(keep), float(days), target)
     return target
+
+
+QUARANTINE_REASON_SUFFIX = ".reason.txt"
+QUARANTINE_LOCK = ".quarantine.lock"
+
+
+def _prune_quarantine(folder: Path, keep: int, days: float, current: Path) -> list[Path]:
+    """Remove the quarantined copies (and their refusals) past the retention limits,
+    never ``current``; the time of a copy is its last refusal. Returns what was removed."""
+    import time
+
+    from hsinsight import publish as publishing
+
+    refused: dict[Path, float] = {}
+    for note in folder.glob(f"*{QUARANTINE_REASON_SUFFIX}"):
+        if note.name.startswith("."):
+            continue
+        try:
+            refused[note.with_name(note.name[: -len(QUARANTINE_REASON_SUFFIX)])] = note.stat().st_mtime
+        except OSError:
+            continue
+    cutoff = time.time() - days * 86400
+    newest_first = sorted(refused, key=lambda copy: refused[copy], reverse=True)
+    removed = [
+        copy
+        for position, copy in enumerate(newest_first)
+        if copy != current and (position >= keep or refused[copy] < cutoff)
+    ]
+    for copy in removed:
+        copy.unlink(missing_ok=True)
+        copy.with_name(copy.name + QUARANTINE_REASON_SUFFIX).unlink(missing_ok=True)
+    if removed:
+        publishing.fsync_dir(folder)
+    return removed
 
 
 def ingest_directory(
@@ -1698,6 +1995,8 @@ def ingest_directory(
     the files skipped, whether any data is synthetic and what each release revised.
     A refused file is copied to ``cfg.quarantine_dir`` and the error re-raised.
     """
+    from hsinsight.publish import pause_point
+
     files, skipped = discover(Path(raw_dir))
     workdir = build_db.parent / "ingest-work"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -1724,6 +2023,7 @@ def ingest_directory(
             except InputFileError as exc:
                 _refuse(path, exc, cfg)
                 raise
+            pause_point("ingest")  # a test hook, inert unless asked for
             for result in results:
                 report["files"].append(result.as_dict())
                 report["synthetic"] = report["synthetic"] or result.synthetic

@@ -2,7 +2,11 @@
 
 It runs last, whatever happened before it, and reads the run from Airflow: the
 ingest summaries that triggered it (the raw assets' events), the checks summary and
-errors the tasks left as XComs, and every task's final state.
+errors the tasks left as XComs, and every task's final state. The row says
+``published`` only when ``publish`` put the build in place (the SHA-256 and size it
+pushed are recorded). When dbt or a failure-severity check rejected the build, the raw
+stores changed since the last publish are rolled back to their last published state
+first (see :func:`hsinsight.pipeline.roll_back_raw_stores`), and the row says so.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def record_transform_run(context: Any, warehouse: Path) -> Path:
     states = _task_states(context)
     checks = ti.xcom_pull(task_ids="quality_checks", key="checks")
     started = ti.xcom_pull(task_ids="start_build", key="started_at")
-    published = ti.xcom_pull(task_ids="publish")
+    published = ti.xcom_pull(task_ids="publish", key="published") or {}
     errors = {
         task: ti.xcom_pull(task_ids=task, key="error")
         for task in ("assemble", "dbt.build", "quality_checks", "publish")
@@ -56,7 +60,7 @@ def record_transform_run(context: Any, warehouse: Path) -> Path:
     failed_tasks = sorted(
         t for t, s in states.items() if s in ("failed", "upstream_failed") and t != ti.task_id
     )
-    if published:
+    if published.get("sha256"):
         outcome, message = "published", None
     elif checks and checks.get("failures"):
         outcome, message = "blocked", errors.get("quality_checks")
@@ -68,6 +72,12 @@ def record_transform_run(context: Any, warehouse: Path) -> Path:
             if failed_tasks
             else "the run stopped before publishing"
         )
+    swept = list(ti.xcom_pull(task_ids="start_build", key="swept") or [])
+    rejected = bool(errors.get("dbt.build") or errors.get("quality_checks") or (checks or {}).get("failures"))
+    if outcome != "published" and rejected:
+        from hsinsight import pipeline
+
+        swept += pipeline.roll_back_raw_stores(warehouse)
     ingested = _ingested(context)
     assembled = ti.xcom_pull(task_ids="assemble") or {}
     record = runs.RunRecord(
@@ -82,6 +92,9 @@ def record_transform_run(context: Any, warehouse: Path) -> Path:
         message=message,
         synthetic=bool(assembled.get("synthetic")),
         checks=checks,
+        published_sha256=published.get("sha256"),
+        published_bytes=published.get("bytes"),
+        swept="\n".join(swept) or None,
     )
     path = runs.record_run(warehouse, record)
     log.info("run %s recorded as %s in %s", record.run_id, outcome, path)

@@ -10,10 +10,16 @@ Tables:
 
 ``runs``
     run_id, orchestrator (``direct`` or ``airflow``), started_at, finished_at (UTC),
-    seconds, outcome (``published``, ``blocked`` by a failed check, or ``failed``),
+    seconds, outcome (``published``, ``blocked`` by a failed check, ``failed``, or
+    ``refused``: it did not run because another run was building the warehouse),
     published, sources (comma-separated source ids ingested), files_loaded,
-    rows_loaded, checks_run, checks_passed, checks_warned, checks_failed, message,
-    synthetic, data_docs (the Data Docs index written by the run's checks).
+    rows_loaded, checks_run, checks_passed, checks_warned, checks_failed (a check
+    whose SQL could not run counts as failed whatever its severity), message,
+    synthetic, data_docs (the Data Docs index written by the run's checks),
+    published_sha256 and published_bytes (the file the run published: a row says
+    ``published`` only once that file is in place), swept (what the run removed, at its
+    start, that earlier runs which died had left behind: builds, partial downloads,
+    temporary files; and the raw stores it rolled back).
 ``check_results``
     one row per check of a run: run_id, check_name, severity, description, success,
     rows, failed_expectations.
@@ -21,16 +27,17 @@ Tables:
     one row per force and period a failed expectation points at: run_id, check_name,
     severity, expectation, column_name, message, area_code, area_name, period, detail.
 
-The file is updated the way the warehouse is published: copied, changed, checkpointed
-and moved into place with ``os.replace`` under a lock, so a reader always sees a whole
-file.
+The file is updated the way the warehouse is published: copied, changed, checkpointed,
+flushed and moved into place with ``os.replace`` under a lock of its own
+(``runs.duckdb.lock``), so a reader always sees a whole file. A copy left behind by a
+process that died while writing (``.runs-<id>.duckdb``) is removed by
+:func:`sweep_temp_files`, under the same lock, at the start of every run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -40,8 +47,10 @@ from pathlib import Path
 
 import duckdb
 
+from hsinsight import publish as publishing
+
 HISTORY_FILE = "runs.duckdb"
-OUTCOMES = ("published", "blocked", "failed")
+OUTCOMES = ("published", "blocked", "failed", "refused")
 
 _SCHEMA = (
     """
@@ -53,6 +62,10 @@ _SCHEMA = (
         synthetic boolean, data_docs varchar
     )
     """,
+    # added later: a log written before has its rows' identity left empty
+    "alter table runs add column if not exists published_sha256 varchar",
+    "alter table runs add column if not exists published_bytes bigint",
+    "alter table runs add column if not exists swept varchar",
     """
     create table if not exists check_results (
         run_id varchar, check_name varchar, severity varchar, description varchar,
@@ -85,6 +98,11 @@ class RunRecord:
     message: str | None = None
     synthetic: bool = False
     checks: dict | None = None
+    #: the published file's SHA-256 and size, set once it is in place
+    published_sha256: str | None = None
+    published_bytes: int | None = None
+    #: leftovers of earlier runs this run removed, and raw stores it rolled back
+    swept: str | None = None
 
     @property
     def seconds(self) -> float:
@@ -113,6 +131,51 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.duckdb")
+
+
+def sweep_temp_files(warehouse: Path) -> list[Path]:
+    """Remove the run log's working copies left by a process that died while writing it
+    (under the run log's lock, so none is in use); return what was removed."""
+    path = history_path(warehouse)
+    if not path.parent.is_dir():
+        return []
+    removed = []
+    with _locked(path):
+        for leftover in sorted(path.parent.glob(f".{path.stem}-*.duckdb*")):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def logged_run_ids(warehouse: Path, run_ids: list[str]) -> set[str]:
+    """Which of ``run_ids`` the run log already has a row for."""
+    path = history_path(warehouse)
+    if not run_ids or not path.is_file():
+        return set()
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as history (read_only)")
+        rows = con.execute(
+            "select run_id from history.runs where run_id in (select unnest(?::varchar[]))", [run_ids]
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0] for row in rows}
+
+
+def check_counts(checks: dict | None) -> tuple[int, int, int]:
+    """(passed, warned, failed) among the checks of a run's summary: a check whose SQL
+    failed is failed whatever its severity."""
+    reports = (checks or {}).get("checks") or []
+    passed = sum(1 for c in reports if c.get("success"))
+    failed = sum(
+        1 for c in reports if not c.get("success") and (c.get("severity") == "failure" or c.get("error"))
+    )
+    return passed, len(reports) - passed - failed, failed
 
 
 def _check_rows(record: RunRecord) -> tuple[list[tuple], list[tuple]]:
@@ -157,15 +220,17 @@ def record_run(warehouse: Path, record: RunRecord) -> Path:
     """Append ``record`` (and its checks) to the run log of ``warehouse``; return the log's path."""
     if record.outcome not in OUTCOMES:
         raise ValueError(f"run outcome {record.outcome!r} is not one of {', '.join(OUTCOMES)}")
+    if (record.outcome == "published") != bool(record.published_sha256):
+        raise ValueError(
+            f"run {record.run_id}: a published run names the file it published, and only a published one"
+        )
     path = history_path(warehouse)
     checks = record.checks or {}
     reports = checks.get("checks") or []
-    passed = sum(1 for c in reports if c.get("success"))
-    warned = sum(1 for c in reports if not c.get("success") and c.get("severity") == "warning")
-    failed = sum(1 for c in reports if not c.get("success") and c.get("severity") == "failure")
+    passed, warned, failed = check_counts(checks)
     results, findings = _check_rows(record)
     with _locked(path):
-        work = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.duckdb")
+        work = _temp_path(path)
         if path.is_file():
             shutil.copyfile(path, work)
         try:
@@ -174,7 +239,10 @@ def record_run(warehouse: Path, record: RunRecord) -> Path:
                 for statement in _SCHEMA:
                     con.execute(statement)
                 con.execute(
-                    "insert or replace into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "insert or replace into runs (run_id, orchestrator, started_at, finished_at, seconds, "
+                    "outcome, published, sources, files_loaded, rows_loaded, checks_run, checks_passed, "
+                    "checks_warned, checks_failed, message, synthetic, data_docs, published_sha256, "
+                    "published_bytes, swept) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         record.run_id,
                         record.orchestrator,
@@ -193,6 +261,9 @@ def record_run(warehouse: Path, record: RunRecord) -> Path:
                         record.message,
                         record.synthetic,
                         checks.get("data_docs"),
+                        record.published_sha256,
+                        record.published_bytes,
+                        record.swept,
                     ],
                 )
                 con.execute("delete from check_results where run_id = ?", [record.run_id])
@@ -206,7 +277,7 @@ def record_run(warehouse: Path, record: RunRecord) -> Path:
                 con.execute("checkpoint")
             finally:
                 con.close()
-            os.replace(work, path)
+            publishing.durable_replace(work, path)
         finally:
             work.unlink(missing_ok=True)
     return path

@@ -15,9 +15,13 @@ def run_streaming(
     cwd: Path,
     on_line: Callable[[str], None],
     tail_lines: int = 40,
+    line_length: int = 1 << 16,
 ) -> tuple[int, list[str]]:
     """Run ``command`` with stdout and stderr merged, calling ``on_line`` for each line
     (without its newline). Returns the exit code and the last ``tail_lines`` lines.
+
+    A line longer than ``line_length`` characters is handed on in pieces of that
+    length, so memory stays bounded whatever the command prints.
 
     The command is killed if reading is interrupted (Ctrl-C included), so no child is
     left behind. :class:`OSError` from starting it is left to the caller to explain.
@@ -38,7 +42,7 @@ def run_streaming(
     assert process.stdout is not None
     try:
         with process.stdout:
-            for line in process.stdout:
+            for line in iter(lambda: process.stdout.readline(line_length), ""):
                 line = line.rstrip("\n")
                 tail.append(line)
                 on_line(line)

@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hsinsight.config import Settings
+from hsinsight.config import Settings, turn_off_telemetry
 from hsinsight.errors import TransformError
 from hsinsight.streaming import run_streaming
 
@@ -103,7 +103,10 @@ def dbt_dirs(build_db: Path) -> tuple[Path, Path]:
 
 def build(build_db: Path, cfg: Settings) -> None:
     """Build and test the dbt project on ``build_db``; raise TransformError on any failure."""
+    from hsinsight.publish import pause_point
+
     _run_dbt(["build"], Path(build_db), cfg)
+    pause_point("dbt")  # a test hook, inert unless asked for
 
 
 def docs_generate(build_db: Path, cfg: Settings) -> Path:
@@ -248,13 +251,8 @@ def _run_dbt(
         str(logs),
         "--no-partial-parse",
     ]
-    env = {
-        **os.environ,
-        DB_ENV: str(build_db),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-        "DBT_USE_COLORS": "false",
-    }
+    env = {**os.environ, DB_ENV: str(build_db), "DBT_USE_COLORS": "false"}
+    turn_off_telemetry(env)  # no usage reports from dbt
     log.info("running dbt %s on %s", " ".join(command), build_db)
     try:
         returncode, tail = run_streaming(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 #: Text that opens the preamble row of every file written by ``hsinsight sample``.
 #: A file whose rows above the header contain it is recorded as synthetic, and every
@@ -86,7 +87,21 @@ def strip_header_footnotes(text: object) -> str:
 
 def normalise_header(text: object) -> str:
     """Header cells compare case-insensitively, ignoring a BOM, footnote marks and runs of white space."""
+    if isinstance(text, str):
+        return _normalised_text(text)
     return strip_header_footnotes(text).lower()
+
+
+@lru_cache(maxsize=65536)
+def _normalised_text(text: str) -> str:
+    # Recognition compares every header cell with every layout's headers: the same
+    # few thousand texts, normalised once each.
+    return strip_header_footnotes(text).lower()
+
+
+@lru_cache(maxsize=4096)
+def _normalised_set(headers: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_header(h) for h in headers)
 
 
 def normalise_name(text: object) -> str:
@@ -122,7 +137,7 @@ class Column:
         text = normalise_header(header)
         if self.pattern:
             return any(re.fullmatch(h, text) for h in self.headers)
-        return text in {normalise_header(h) for h in self.headers}
+        return text in _normalised_set(self.headers)
 
 
 @dataclass(frozen=True)
