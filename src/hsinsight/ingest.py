@@ -33,7 +33,7 @@ import re
 import shutil
 import zipfile
 import zlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1985,13 +1985,17 @@ def ingest_directory(
     cfg: Settings,
     previous: Path | None = None,
     sources: Collection[str] | None = None,
+    recognised: MutableMapping[str, list[str]] | None = None,
 ) -> dict:
     """Ingest every data file in ``raw_dir`` (a folder or one file) into ``build_db``.
 
     ``previous`` is the published warehouse whose raw layer the build starts from
     (None for a fresh start). With ``sources`` (source ids), only the tables of those
     sources are loaded and only their rows are taken from ``previous``: files of other
-    sources are recognised by their header and left alone. Returns a report: the files loaded or found unchanged,
+    sources are recognised by their header and left alone. ``recognised`` (see
+    :func:`recognition_key`) remembers, per file content, the sources whose tables the
+    file holds: a file it names as holding none of ``sources`` is not read again, and
+    every file read is added to it. Returns a report: the files loaded or found unchanged,
     the files skipped, whether any data is synthetic and what each release revised.
     A refused file is copied to ``cfg.quarantine_dir`` and the error re-raised.
     """
@@ -2019,7 +2023,7 @@ def ingest_directory(
         touched: set[Layout] = set()
         for path in files:
             try:
-                results = _ingest_file(con, path, workdir, loaded_at, known, touched, sources)
+                results = _ingest_file(con, path, workdir, loaded_at, known, touched, sources, recognised)
             except InputFileError as exc:
                 _refuse(path, exc, cfg)
                 raise
@@ -2081,8 +2085,37 @@ def _refuse(path: Path, exc: InputFileError, cfg: Settings) -> None:
     exc.args = (f"{exc}; the file was copied to {copy} with the reason beside it",)
 
 
-def _ingest_file(con, path, workdir, loaded_at, known, touched, sources=None) -> list[FileResult]:
+def recognition_key(sha256: str) -> str:
+    """The key of a file's entry in a recognition record: its SHA-256 and the digest of
+    the code that recognised it."""
+    return f"{sha256}:{LAYOUTS_FINGERPRINT}"
+
+
+def _recognition_code() -> str:
+    """A digest of the code that recognises files (the layouts and this module): a
+    record made by other code is not trusted."""
+    from hsinsight import sources as sources_package
+
+    digest = hashlib.sha256()
+    for code in sorted(Path(sources_package.__file__).parent.glob("*.*")) + [Path(__file__)]:
+        if code.suffix in (".py", ".yml"):
+            digest.update(code.name.encode() + b"\0" + code.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+LAYOUTS_FINGERPRINT = _recognition_code()
+
+
+def _ingest_file(
+    con, path, workdir, loaded_at, known, touched, sources=None, recognised=None
+) -> list[FileResult]:
     sha256 = sha256_of(path)
+    if sources is not None and recognised is not None and sha256 not in known:
+        holds = recognised.get(recognition_key(sha256))
+        if holds is not None and not set(holds) & set(sources):
+            # read before (by another source's ingest): it holds none of these sources' tables
+            log.info("skipped %s: its tables belong to %s", path.name, ", ".join(holds) or "no source")
+            return []
     if sha256 in known:
         row = con.execute(
             f"select source, layout, bool_or(is_synthetic) from raw.{MANIFEST_TABLE} where sha256 = ? "
@@ -2098,6 +2131,8 @@ def _ingest_file(con, path, workdir, loaded_at, known, touched, sources=None) ->
     results = []
     not_used: list[tuple[str, str]] = []
     tables = tables_in(path, workdir, not_used)
+    if recognised is not None:
+        recognised[recognition_key(sha256)] = sorted({t.layout.source for t in tables})
     # a sheet that is not used is logged against the sources of the file's tables
     # (every source's store keeps the whole story of the files it read)
     file_sources = sorted({t.layout.source for t in tables if sources is None or t.layout.source in sources})

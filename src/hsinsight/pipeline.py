@@ -64,6 +64,7 @@ def ingest(
     cfg: Settings | None = None,
     previous: Path | None = None,
     sources: set[str] | None = None,
+    recognised: dict | None = None,
 ) -> dict:
     """Load ``raw_dir`` into the build, starting from the raw layer of ``previous`` (the
     published warehouse) when it exists, so files already loaded are not loaded again
@@ -71,7 +72,43 @@ def ingest(
     from hsinsight import ingest as ingesting
 
     cfg = cfg or default_settings()
-    return ingesting.ingest_directory(Path(raw_dir), Path(build_db), cfg, previous=previous, sources=sources)
+    return ingesting.ingest_directory(
+        Path(raw_dir), Path(build_db), cfg, previous=previous, sources=sources, recognised=recognised
+    )
+
+
+#: Beside the raw stores: which sources' tables each file read by an ingest DAG holds,
+#: by content, so the other sources' DAGs need not read its header rows again.
+RECOGNITION_RECORD = "recognised.json"
+
+
+def load_recognition_record(warehouse: Path) -> dict[str, list[str]]:
+    """The recognition record of the raw stores of ``warehouse`` (empty when missing or
+    unreadable: it is only a shortcut, every file it lacks is read)."""
+    import json
+
+    try:
+        record = json.loads((raw_store_dir(warehouse) / RECOGNITION_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    return {k: v for k, v in record.items() if isinstance(v, list) and all(isinstance(s, str) for s in v)}
+
+
+def save_recognition_record(warehouse: Path, record: dict[str, list[str]]) -> None:
+    """Write the record durably (under the warehouse's lock, which the ingest holds)."""
+    import json
+    import uuid
+
+    folder = raw_store_dir(warehouse)
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder / f".{RECOGNITION_RECORD}.{uuid.uuid4().hex[:8]}"
+    try:
+        work.write_text(json.dumps(record, sort_keys=True, indent=0), encoding="utf-8")
+        publishing.durable_replace(work, folder / RECOGNITION_RECORD)
+    finally:
+        work.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- leftovers
@@ -160,7 +197,7 @@ def sweep_leftovers(
 
     Swept: build folders beside the warehouse and beside the raw stores whose owner
     has stopped (:func:`hsinsight.publish.stale_builds`; the run log gets a row for
-    each such run that has none), the run log's temporary copies, partial downloads in
+    each such run that has none), the run log's and the recognition record's temporary copies, partial downloads in
     ``raw_dir`` and in the download folders of ``hsinsight run --raw URL``, and those
     download folders once old and idle. Returns one line per thing removed.
     """
@@ -179,6 +216,9 @@ def sweep_leftovers(
             if owner and folder == warehouse.parent:
                 dead.append(owner)
     removed += [f"run-log temporary file {p}" for p in runs.sweep_temp_files(warehouse)]
+    for leftover in sorted(raw_store_dir(warehouse).glob(f".{RECOGNITION_RECORD}.*")):
+        leftover.unlink(missing_ok=True)
+        removed.append(f"recognition record temporary file {leftover}")
     if raw_dir is not None:
         removed += sweep_partial_downloads(Path(raw_dir))
     if warehouse.parent.is_dir():
@@ -343,7 +383,13 @@ def ingest_source(
             previous = warehouse if warehouse.is_file() else None
         build = publishing.new_build_path(store, orchestrator="ingest")  # one task, one process
         try:
-            report = ingest(Path(raw_dir), build, cfg, previous=previous, sources={source_id})
+            record = load_recognition_record(warehouse)
+            before = dict(record)
+            report = ingest(
+                Path(raw_dir), build, cfg, previous=previous, sources={source_id}, recognised=record
+            )
+            if record != before:
+                save_recognition_record(warehouse, record)
             loaded = [f for f in report["files"] if f["action"] == "loaded"]
             changed = bool(loaded) or fresh
             if changed:

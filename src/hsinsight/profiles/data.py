@@ -117,9 +117,7 @@ from marts.source_files
 group by file_name, sha256
 order by source, file_name
 """
-FILE_PERIODS_SQL = (
-    "select sha256, string_agg(distinct periods, '; ' order by periods) as periods from raw._files group by sha256"
-)
+FILE_PERIODS_SQL = "select sha256, string_agg(distinct periods, '; ' order by periods) as periods from raw._files group by sha256"
 RELEASES_SQL = "select mart, source, release from intermediate.int_warehouse_releases order by mart"
 PEER_GROUPS_SQL = "select area_code, peer_group from reference.force_peer_groups"
 SYNTHETIC_SQL = "select coalesce(bool_or(is_synthetic), false) from marts.source_files"
