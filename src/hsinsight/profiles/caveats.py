@@ -1,7 +1,7 @@
 """The words that travel with a problem profile's figures: the synthetic-data banner, the
 caveats users must see next to the numbers, and the recording-rule changes that break the
-series. Worded as the dashboard words them (``dashboards/components.py``), so a profile and
-the page it is downloaded from say the same thing."""
+series. The dashboard shows these same words (``dashboards/components.py`` imports them),
+so a profile and the page it is downloaded from say the same thing."""
 
 from __future__ import annotations
 
