@@ -7,30 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from hsinsight.names import SUPPRESSION_MARKERS  # noqa: F401  (re-exported: layouts use it)
+
 #: Text that opens the preamble row of every file written by ``hsinsight sample``.
 #: A file whose rows above the header contain it is recorded as synthetic, and every
 #: screen and report built from it says so.
 SYNTHETIC_MARKER = "SYNTHETIC SAMPLE DATA"
 
-#: Markers publishers put in a count cell for a value that is suppressed,
-#: confidential, not applicable or not provided. They are never zero: staging turns
-#: them into NULL and keeps the marker. Compared case-insensitively after trimming.
-#: The Home Office outcomes files spell "not applicable" five ways (docs/sources.md, 2);
-#: ONS writes ``[u]`` for a figure on a base under 50 and ``+`` for a suppressed rate.
-SUPPRESSION_MARKERS = (
-    "..",
-    "[x]",
-    "[c]",
-    "[z]",
-    "[u]",
-    "*",
-    "-",
-    "+",
-    "NA",
-    "N/A",
-    "N/A - Offence code expired",
-    "N/A - data not provided",
-)
 
 #: A whole number as publishers write it: optional minus sign, optional thousands
 #: separators (``1,234``).
