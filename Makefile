@@ -5,7 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run airflow test test-fast lint sample bench docs clean chromium constraints
+.DEFAULT_GOAL := help
+.PHONY: help setup run airflow test test-fast lint sample bench docs clean chromium constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,13 +14,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+## help: list the commands (this text)
+help:
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): /  make \1\t/' | expand -t 20
+
+## setup: create .venv/ from pyproject.toml and constraints.txt (every other target does this first)
 setup: $(STAMP)
 
-# Debian's Chromium drives the dashboard tests (a browser download is not possible here).
+## chromium: install Debian's chromium for the browser tests (needs root; run once before make test)
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -q && apt-get install -y -q chromium; }
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	else apt-get update -q && apt-get install -y -q chromium; fi
 
 ## run: build the warehouse from the bundled sample through the Airflow DAGs, then serve the dashboard
 DASHBOARD_PORT ?= 8501
@@ -31,18 +36,22 @@ run: setup
 airflow: setup
 	$(BIN)/hsinsight airflow
 
-## test: the whole test suite
-test: setup chromium lint
+## test: lint, then the whole test suite (the browser tests need chromium: make chromium)
+test: setup lint
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is missing: run 'make chromium' first (the browser tests drive it)"; exit 1; }
 	$(BIN)/pytest
 
-## test-fast: everything except the end-to-end, browser and slow tests
+## test-fast: the unit tier (tests/unit): no dbt, Airflow or warehouse build, under 2 minutes
 test-fast: setup
-	$(BIN)/pytest -m "not e2e and not browser and not slow"
+	$(BIN)/pytest tests/unit
 
+## lint: ruff (Python) and SQLFluff (dbt SQL)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint --disable-progress-bar dbt_project/models dbt_project/macros dbt_project/tests
 
+## sample: write the synthetic sample files into data/sample/
 sample: setup
 	$(BIN)/hsinsight sample --out data/sample
 
@@ -55,6 +64,7 @@ bench: setup
 docs: setup
 	$(BIN)/hsinsight docs
 
+## clean: remove everything built (warehouse, quality reports, quarantine, docs, Airflow home)
 clean:
 	rm -rf data/warehouse data/quality data/quarantine data/docs .airflow test-artifacts dbt_project/target dbt_project/logs
 

@@ -22,7 +22,7 @@ it is missing) and writes a table of medians and spreads to
   runner on the sample, then ``hsinsight dashboard``) until Streamlit's health endpoint
   ``/_stcore/health`` answers, with a new Airflow home (a first ``make run``) and with
   the same home again, held to under 60 s;
-- each dashboard page's queries, as ``PAGE_QUERIES`` in ``dashboards/queries.py``
+- each dashboard page's queries, as ``PAGE_QUERIES`` in ``hsinsight.dashboard.queries.bench``
   runs them (default filters) without the cache, against the published national
   warehouse (median and 95th percentile per page, held to p95 < 200 ms).
 
@@ -214,7 +214,7 @@ def _child_checks(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_pages(args: dict[str, Any]) -> dict[str, Any]:
-    """Time each dashboard page's queries as ``queries.PAGE_QUERIES`` runs them (every
+    """Time each dashboard page's queries as ``PAGE_QUERIES`` runs them (every
     query of the page, default filters), uncached: Streamlit's cache is cleared before
     each run, so every run is a page's first view after a publish, the worst case. One
     run per page first, not counted, brings the warehouse file into the OS cache.
@@ -222,24 +222,22 @@ def _child_pages(args: dict[str, Any]) -> dict[str, Any]:
     Each run's wall time is what the target is about; its CPU time (this process, all
     its threads) is recorded beside it, since on a shared machine the wall time's tail
     is mostly waiting for a core."""
-    sys.path.insert(0, str(PROJECT_ROOT / "dashboards"))
     os.environ["HSINSIGHT_WAREHOUSE"] = args["warehouse"]
     import streamlit as st
 
-    import queries
+    from hsinsight.dashboard import connection
+    from hsinsight.dashboard.queries.bench import PAGE_QUERIES
 
     started = time.monotonic()
-    page_queries = getattr(queries, "PAGE_QUERIES", None)
-    if not page_queries:
-        return {"seconds": 0.0, "error": "dashboards/queries.py has no PAGE_QUERIES (page slug -> function)"}
-    version = queries.warehouse_version(Path(args["warehouse"]))
+    page_queries = PAGE_QUERIES
+    version = connection.warehouse_version(Path(args["warehouse"]))
     if version is None:
         return {"seconds": 0.0, "error": f"no published warehouse at {args['warehouse']}"}
 
     # Every statement the page runs, in order, with its time from execution to its rows
-    # fetched (for the slowest), and the time spent opening connections. The module
-    # opens every connection with ``_open``: the connections it returns are wrapped.
-    # (Without ``_open``, ``read`` is timed as a whole, one statement per call.)
+    # fetched (for the slowest), and the time spent opening connections. The dashboard
+    # opens every connection with ``connection.open_read_only``: the connections it
+    # returns are wrapped.
     calls: list[tuple[str, float]] = []
     opened: list[float] = []
 
@@ -273,28 +271,16 @@ def _child_pages(args: dict[str, Any]) -> dict[str, Any]:
         def __getattr__(self, name: str):
             return getattr(self._con, name)
 
-    if hasattr(queries, "_open"):
-        original_open = queries._open
+    original_open = connection.open_read_only
 
-        def timed_open(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return TimedConnection(original_open(*args, **kwargs))
-            finally:
-                opened.append(time.perf_counter() - began)
+    def timed_open(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return TimedConnection(original_open(*args, **kwargs))
+        finally:
+            opened.append(time.perf_counter() - began)
 
-        queries._open = timed_open
-    else:
-        original_read = queries.read
-
-        def timed_read(version, sql, *args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return original_read(version, sql, *args, **kwargs)
-            finally:
-                calls.append((sql, time.perf_counter() - began))
-
-        queries.read = timed_read
+    connection.open_read_only = timed_open
 
     pages: dict[str, Any] = {}
     for slug, run_page in page_queries.items():
@@ -720,7 +706,7 @@ def _runners(data: Path, runs: int, work: Path, env: dict[str, str], log: Path) 
     }  # fmt: skip
     # The Airflow home is migrated first (`airflow db migrate`), not timed: as after a first run.
     migrate = (
-        "from hsinsight.airflow_runner import airflow_environment, ensure_database\n"
+        "from hsinsight.airflow.environment import airflow_environment, ensure_database\n"
         "from hsinsight.config import Settings\n"
         "ensure_database(airflow_environment(Settings.from_env()))"
     )

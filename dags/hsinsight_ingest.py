@@ -21,6 +21,10 @@ Anything else fails at once and is not retried, because running it again on the 
 answer: a file that is malformed, a page whose links changed, a source with no
 downloadable file, or bad data found by `ingest`.
 
+**Failures**: every task runs in `hsinsight.airflow.callbacks.task_wrapper`, which
+records a failed task's error once, as the task's XCom `failure` (the error's type and
+text, and for a rejected file its file, row and column); see `docs/airflow.md`.
+
 **Idempotent**: a file already loaded (same SHA-256) is never loaded again, so a
 re-run on the same files leaves the raw store as it was and updates no asset.
 
@@ -36,10 +40,11 @@ from datetime import timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from hsinsight.airflow_assets import raw_asset
-from hsinsight.airflow_runner import record_failure
+from hsinsight.airflow.assets import raw_asset
+from hsinsight.airflow.callbacks import record_failure, task_wrapper
 from hsinsight.config import Settings, turn_off_telemetry
-from hsinsight.fetch import Source, load_registry
+from hsinsight.names import INGEST_DAG_PREFIX
+from hsinsight.sources.registry import Source, load_registry
 
 turn_off_telemetry()  # no usage reports from Airflow or the tools the tasks start
 _settings = Settings.from_env()
@@ -53,7 +58,7 @@ def _ingest_dag(source: Source):
     asset = raw_asset(source.id)
 
     @dag(
-        dag_id=f"hsinsight_ingest_{source.id}",
+        dag_id=f"{INGEST_DAG_PREFIX}{source.id}",
         description=f"{source.publisher}: {source.title}. Cadence: {source.cadence}",
         schedule=source.schedule,
         catchup=False,
@@ -62,8 +67,8 @@ def _ingest_dag(source: Source):
         tags=["hsinsight", "ingest", source.publisher],
         default_args={
             "owner": "hsinsight",
-            # Retries are for network failures only: every other error is raised as
-            # AirflowFailException, which Airflow never retries.
+            # Retries are for network failures only: task_wrapper raises every other
+            # error as AirflowFailException, which Airflow never retries.
             "retries": NETWORK_RETRIES,
             "retry_delay": RETRY_DELAY,
             "retry_exponential_backoff": 2.0,
@@ -96,49 +101,40 @@ def _ingest_dag(source: Source):
     )
     def ingest_dag():
         @task
+        @task_wrapper
         def fetch() -> list[str]:
             """Download the source's files when asked; a network failure is retried, nothing else."""
-            from airflow.sdk.exceptions import AirflowFailException
-
             from hsinsight import fetch as fetching
 
             params = get_current_context()["params"]
             if not params["download"]:
                 return []
-            try:
-                # Airflow does the retrying, with the task's own backoff and log.
-                paths = fetching.fetch_source(source.id, params["raw_dir"], retries=0)
-            except fetching.DownloadError as exc:
-                if exc.retryable:
-                    raise
-                raise AirflowFailException(str(exc)) from exc
-            except fetching.FetchError as exc:
-                raise AirflowFailException(str(exc)) from exc
+            # Airflow does the retrying, with the task's own backoff and log: a retryable
+            # DownloadError goes through task_wrapper as it is.
+            paths = fetching.fetch_source(source.id, params["raw_dir"], retries=0)
             return [str(path) for path in paths]
 
         @task(outlets=[asset])
+        @task_wrapper
         def ingest(downloaded: list[str]) -> dict:
             """Load the source's files into its raw store; skipped when nothing is new."""
             from pathlib import Path
 
-            from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+            from airflow.sdk.exceptions import AirflowSkipException
 
             from hsinsight import pipeline
 
             context = get_current_context()
             params = context["params"]
-            try:
-                report = pipeline.ingest_source(
-                    source.id,
-                    Path(params["raw_dir"]),
-                    Path(params["warehouse"]),
-                    Settings.from_env(),
-                    fresh=bool(params["fresh"]),
-                )
-            except Exception as exc:
-                # Bad data (or a bug) gives the same answer every time: fail now, no retry.
-                exc_type = type(exc).__name__
-                raise AirflowFailException(f"{exc_type}: {exc}") from exc
+            # Bad data (or a bug) gives the same answer every time: task_wrapper fails
+            # the task at once, with no retry.
+            report = pipeline.ingest_source(
+                source.id,
+                Path(params["raw_dir"]),
+                Path(params["warehouse"]),
+                Settings.from_env(),
+                fresh=bool(params["fresh"]),
+            )
             summary = {
                 "source": source.id,
                 "files_loaded": report["files_loaded"],

@@ -9,7 +9,7 @@ new (events that arrive while a run is going are gathered into the next run).
 | `start_build` | takes the warehouse's lock, removes what runs that died left behind (their builds, the run log's temporary files), reserves a fresh build file beside the published warehouse (setup) |
 | `assemble` | fills the build's raw layer from every source's raw store |
 | `dbt.build` | **the run's one dbt invocation**: `dbt build` of the whole project (seeds, models, data and unit tests, the tests that span two models) on the build file, with dbt's whole log; fails naming every node that failed and why; pushes every node's result as one XCom |
-| `dbt.<node>.seed` / `dbt.<node>.run` | one task per seed and per model (the WATCHER idea of astronomer-cosmos, see `hsinsight.airflow_dbt`): succeeds or fails with that node's result in the build, dbt's message for it in its own log; it never runs dbt itself |
+| `dbt.<node>.seed` / `dbt.<node>.run` | one task per seed and per model (the WATCHER idea of astronomer-cosmos, see `hsinsight.airflow.dbt_tasks`): succeeds or fails with that node's result in the build, dbt's message for it in its own log; it never runs dbt itself |
 | `dbt.<node>.test` | every data test on the node, the tests over two nodes (a relationships test from a staging model to a seed) under each of them: fails naming each test that failed, its failing rows and dbt's message |
 | `quality_checks` | the Great Expectations suites in `expectations/`, once the build is complete; a failure-severity check fails the task and blocks publishing, a warning is recorded and the build is published; Data Docs are written to `data/quality/docs/` |
 | `publish` | swaps the build onto the published warehouse in one atomic, flushed rename, unless another run published since `start_build`; updates the warehouse asset |
@@ -25,6 +25,10 @@ the dbt build has finished: while dbt builds, it is the only thing using the bui
 (DuckDB allows one writer), and the checks read a finished build. No task is retried,
 and a node task never falls back to running dbt on its own: a failed model, test or
 check fails the same way on the same input.
+
+**Failures**: every task runs in `hsinsight.airflow.callbacks.task_wrapper`, which
+records a failed task's error once, as the task's XCom `failure` (the error's type and
+text, and for a rejected file its file, row and column); see `docs/airflow.md`.
 
 **Idempotent**: the build is assembled from the raw stores alone, so a re-run on the
 same stores publishes the same tables (only the run log and the build's run id differ).
@@ -44,10 +48,11 @@ from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, setup, task, teardown
 
-from hsinsight.airflow_assets import RAW_ASSETS, WAREHOUSE
-from hsinsight.airflow_dbt import dbt_tasks
-from hsinsight.airflow_runner import record_failure
+from hsinsight.airflow.assets import RAW_ASSETS, WAREHOUSE
+from hsinsight.airflow.callbacks import record_failure, task_wrapper
+from hsinsight.airflow.dbt_tasks import dbt_tasks
 from hsinsight.config import Settings, turn_off_telemetry
+from hsinsight.names import TRANSFORM_DAG_ID
 from hsinsight.transform import manifest_is_current, manifest_path
 
 turn_off_telemetry()  # no usage reports from Airflow, dbt or Great Expectations
@@ -69,16 +74,12 @@ def _params() -> dict:
     return get_current_context()["params"]
 
 
-def _push_error(exc: BaseException) -> None:
-    get_current_context()["ti"].xcom_push(key="error", value=f"{type(exc).__name__}: {exc}")
-
-
 def _warehouse() -> Path:
     return Path(_params()["warehouse"]).resolve()
 
 
 @dag(
-    dag_id="hsinsight_transform",
+    dag_id=TRANSFORM_DAG_ID,
     description="Build the warehouse with dbt, check it with Great Expectations and publish it",
     schedule=_schedule,
     catchup=False,
@@ -111,9 +112,10 @@ def _warehouse() -> Path:
 )
 def hsinsight_transform():
     @setup
+    @task_wrapper
     def start_build() -> str:
         """Take the lock, sweep what dead runs left behind, reserve a fresh build file."""
-        from hsinsight import pipeline, runs
+        from hsinsight import pipeline, raw, runs
         from hsinsight import publish as publishing
 
         ti = get_current_context()["ti"]
@@ -125,24 +127,22 @@ def hsinsight_transform():
         swept = pipeline.sweep_leftovers(warehouse, swept_by=str(ti.run_id))
         ti.xcom_push(key="swept", value=swept)
         # What is published now: `publish` refuses to replace anything else.
-        ti.xcom_push(key="base", value=pipeline.store_fingerprint(warehouse))
+        ti.xcom_push(key="base", value=raw.store_fingerprint(warehouse))
         return str(pipeline.start_build(warehouse, run_id=str(ti.run_id), orchestrator="airflow"))
 
     @task
+    @task_wrapper
     def assemble(build: str) -> dict:
         """Fill the build's raw layer from every source's raw store."""
         from hsinsight import pipeline
         from hsinsight import publish as publishing
 
-        try:
-            with publishing.locked(_warehouse(), orchestrator="airflow"):
-                publishing.mark_step(Path(build), "assemble")
-                return pipeline.assemble(Path(build), _warehouse(), Settings.from_env())
-        except Exception as exc:
-            _push_error(exc)
-            raise
+        with publishing.locked(_warehouse(), orchestrator="airflow"):
+            publishing.mark_step(Path(build), "assemble")
+            return pipeline.assemble(Path(build), _warehouse(), Settings.from_env())
 
     @task
+    @task_wrapper
     def quality_checks(build: str) -> dict:
         """Run the Great Expectations suites; a failure-severity check fails the task."""
         from hsinsight import pipeline
@@ -154,41 +154,39 @@ def hsinsight_transform():
                 publishing.mark_step(Path(build), "checks")
                 summary = pipeline.check(Path(build), Settings.from_env())
         except Exception as exc:
+            # The run log records the checks that ran, failed or not.
             summary = getattr(exc, "summary", None)
             if summary is not None:
                 ti.xcom_push(key="checks", value=summary)
-            _push_error(exc)
             raise
         ti.xcom_push(key="checks", value=summary)
         return {key: summary.get(key) for key in ("failures", "warnings", "seconds", "data_docs")}
 
     @task(outlets=[WAREHOUSE])
+    @task_wrapper
     def publish(build: str) -> str:
         """Swap the build onto the published warehouse (an atomic, flushed rename)."""
-        from hsinsight import pipeline
         from hsinsight import publish as publishing
+        from hsinsight import raw
         from hsinsight.errors import PublishError
 
         context = get_current_context()
         ti, warehouse = context["ti"], _warehouse()
-        try:
-            with publishing.locked(warehouse, orchestrator="airflow"):
-                if pipeline.store_fingerprint(warehouse) != ti.xcom_pull(task_ids="start_build", key="base"):
-                    raise PublishError(
-                        f"{warehouse} was published by another run after this build started; "
-                        "not replacing it with an older build (the next run builds on it)"
-                    )
-                identity = publishing.publish_build(Path(build), warehouse)
-                ti.xcom_push(key="published", value={"sha256": identity.sha256, "bytes": identity.size})
-                assembled = ti.xcom_pull(task_ids="assemble") or {}
-                pipeline.accept_raw_stores(warehouse, assembled.get("stores") or {})
-        except Exception as exc:
-            _push_error(exc)
-            raise
+        with publishing.locked(warehouse, orchestrator="airflow"):
+            if raw.store_fingerprint(warehouse) != ti.xcom_pull(task_ids="start_build", key="base"):
+                raise PublishError(
+                    f"{warehouse} was published by another run after this build started; "
+                    "not replacing it with an older build (the next run builds on it)"
+                )
+            identity = publishing.publish_build(Path(build), warehouse)
+            ti.xcom_push(key="published", value={"sha256": identity.sha256, "bytes": identity.size})
+            assembled = ti.xcom_pull(task_ids="assemble") or {}
+            raw.accept_raw_stores(warehouse, assembled.get("stores") or {})
         context["outlet_events"][WAREHOUSE].extra = {"path": str(warehouse)}
         return str(warehouse)
 
     @task
+    @task_wrapper
     def render_profiles(warehouse: str) -> str | None:
         """Every force's problem profile for the latest period into data/profiles/<period>/,
         swapped in whole (HSINSIGHT_PROFILES: html, pdf or off). It reads the published file
@@ -199,16 +197,18 @@ def hsinsight_transform():
         return str(folder) if folder else None
 
     @teardown
+    @task_wrapper
     def record_run(build: str) -> None:
         """Write this run's summary to the run log, whatever happened; roll the raw
         stores back when dbt or the quality gate rejected the build."""
-        from hsinsight import orchestration
         from hsinsight import publish as publishing
+        from hsinsight.airflow.run_record import record_transform_run
 
         with publishing.locked(_warehouse(), orchestrator="airflow"):
-            orchestration.record_transform_run(get_current_context(), _warehouse())
+            record_transform_run(get_current_context(), _warehouse())
 
     @teardown
+    @task_wrapper
     def cleanup(build: str) -> None:
         """Remove the build folder and give the lock back; the published warehouse is never touched."""
         from hsinsight import pipeline

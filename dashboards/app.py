@@ -5,9 +5,10 @@
     HSINSIGHT_WAREHOUSE=PATH streamlit run dashboards/app.py
 
 (``hsinsight dashboard`` and ``make run`` do the same.) This file is the frame around
-every page: page setup, navigation (``components.PAGES``), the guard for a missing
-warehouse, the synthetic-data banner and the shared filters, which it keeps in the
-page address on every run. Each page is one file under ``views/``; every query of a
+every page: page setup, navigation (``hsinsight.dashboard.pages``), the guard for a
+missing warehouse, the synthetic-data banner and the shared filters, which it keeps in
+the page address on every run. The code they share is the ``hsinsight.dashboard``
+package. Each page is one file under ``views/``; every query of a
 run shares one read-only connection that closes when the run ends.
 
 The page files are not in a folder named ``pages/``: Streamlit treats that folder as
@@ -18,39 +19,36 @@ on its own, without this frame, its banner or its filters.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-# The shared modules (components, filters, queries) live beside this file. `streamlit
-# run` puts this folder on sys.path; other runners (the app tests) may not.
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from hsinsight.dashboard import filters
+from hsinsight.dashboard.connection import batch
+from hsinsight.dashboard.frame import synthetic_banner, warehouse_or_stop
+from hsinsight.dashboard.pages import PAGES
 
-import components  # noqa: E402
-import filters  # noqa: E402
-import queries  # noqa: E402
+#: The folder of this script: the page files are named relative to it.
+HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="hsinsight", page_icon=":material/query_stats:", layout="wide")
 
 sections: dict[str, list[st.Page]] = {}
-for spec in components.PAGES:
+for spec in PAGES:
     sections.setdefault(spec.section, []).append(
         st.Page(
             HERE / spec.file,
             title=spec.title,
             icon=spec.icon,
             url_path=spec.slug,
-            default=spec is components.PAGES[0],
+            default=spec is PAGES[0],
         )
     )
 
 page = st.navigation(sections)
-version = components.warehouse_or_stop()
-with queries.batch():
-    components.synthetic_banner(version)
+version = warehouse_or_stop()
+with batch():
+    synthetic_banner(version)
     options = filters.sync(version)
     with st.sidebar:
         st.caption(

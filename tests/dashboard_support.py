@@ -16,15 +16,12 @@ data quality page reads.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 
 import duckdb
 import pandas as pd
@@ -32,10 +29,13 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from hsinsight.dashboard.pages import PAGES
+from hsinsight.names import NATIONAL_CODE, NATIONAL_NAME
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = PROJECT_ROOT / "dashboards"
 APP = DASHBOARDS / "app.py"
-NATIONAL = ("K04000001", "England and Wales")
+NATIONAL = (NATIONAL_CODE, NATIONAL_NAME)
 
 #: Forces in the test warehouses: (area_code, area_name, size factor).
 TEST_FORCES = (
@@ -220,17 +220,9 @@ def set_latest_national(warehouse: Path, group: str, value: int) -> Path:
 # --------------------------------------------------------------------------- the app
 
 
-def dashboards_module(name: str) -> ModuleType:
-    """One of the dashboard's modules (components, filters, queries, ...), imported the
-    way the app imports it: from the dashboards folder on sys.path."""
-    if str(DASHBOARDS) not in sys.path:
-        sys.path.insert(0, str(DASHBOARDS))
-    return importlib.import_module(name)
-
-
 def page_file(slug: str) -> str:
     """The page's file relative to app.py, from the app's own page list."""
-    return next(p.file for p in dashboards_module("components").PAGES if p.slug == slug)
+    return next(p.file for p in PAGES if p.slug == slug)
 
 
 def open_page(

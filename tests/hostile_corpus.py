@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import struct
+import subprocess
+import sys
+import textwrap
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -488,3 +492,27 @@ def write(case: Case, folder: Path) -> Path:
     path = folder / case.name
     case.build(path)
     return path
+
+
+# ------------------------------------------------------------- measuring a run
+
+#: The most memory a run over the corpus may take: 2 GB, as ru_maxrss counts it (KiB on Linux).
+PEAK_LIMIT_KB = 2 * 1024 * 1024
+
+MEASURE = textwrap.dedent(
+    """
+    import json, resource, subprocess, sys
+    done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "peak_kb": peak}))
+    """
+)
+
+
+def measured(command: list[str], env: dict | None = None) -> dict:
+    """Run ``command`` under a process of its own that reports its peak resident set."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, env=env, timeout=900
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

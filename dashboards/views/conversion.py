@@ -9,9 +9,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-import components
-import filters
-import queries
+from hsinsight.dashboard import filters, formatting
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.frame import page_header, series_breaks_note, stop_with, warehouse_or_stop
+from hsinsight.dashboard.queries import conversion as queries
+from hsinsight.names import NATIONAL_CODE
 
 #: The steps of the funnel: column -> label.
 STEPS = {
@@ -22,10 +24,10 @@ STEPS = {
 }
 OFFENCES = ("stalking", "harassment")
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 opts = filters.options(version)
 
-components.page_header(
+page_header(
     "Conversion and prosecution gap",
     "Of the stalking and harassment the police record, how much is charged, prosecuted and "
     "convicted, and is the gap between recorded stalking and stalking prosecutions widening?",
@@ -38,7 +40,7 @@ with offence_picker:
     offence = filters.offence_select(OFFENCES)
 years = queries.attrition_years(version, offence)
 if years.empty:
-    components.stop_with(
+    stop_with(
         "The published warehouse has no attrition figures. Run `make run` (or `hsinsight run`) "
         "with the recorded crime, outcomes and CPS files."
     )
@@ -52,13 +54,13 @@ with when:
         unit="financial-year figures",
     )
 financial_year = year_names[period_end]
-offence_name = components.offence_label(offence)
+offence_name = formatting.offence_label(offence)
 area_name = opts.cps_areas.get(area_code, "") if area_code else ""
 
 # ---- the funnel
 
 year = queries.attrition(version, financial_year, offence)
-shown_areas = [queries.NATIONAL_CODE] + ([area_code] if area_code else [])
+shown_areas = [NATIONAL_CODE] + ([area_code] if area_code else [])
 funnel_rows = []
 for code in shown_areas:
     row = year[year["area_code"] == code]
@@ -108,8 +110,8 @@ for col, name in enumerate(panels, start=1):
             x=part["count"].astype("float64"),
             name=name,
             texttemplate="%{value:,.0f}<br>%{percentInitial:.0%}",
-            marker={"color": [components.OFFENCE_COLOURS[offence]] * len(part)},
-            connector={"line": {"color": components.NEUTRAL}},
+            marker={"color": [charts.OFFENCE_COLOURS[offence]] * len(part)},
+            connector={"line": {"color": charts.NEUTRAL}},
             hovertemplate="%{y}: %{x:,.0f} (%{percentInitial:.1%} of recorded)<extra>" + name + "</extra>",
         ),
         row=1,
@@ -117,8 +119,8 @@ for col, name in enumerate(panels, start=1):
     )
     if col > 1:
         figure.update_yaxes(showticklabels=False, row=1, col=col)
-components.style(figure, height=380, legend=False)
-national_funnel = funnel[funnel["area_code"] == queries.NATIONAL_CODE].set_index("step")
+charts.style(figure, height=380, legend=False)
+national_funnel = funnel[funnel["area_code"] == NATIONAL_CODE].set_index("step")
 
 
 def step_value(frame: pd.DataFrame, step: str, column: str = "count") -> object:
@@ -129,13 +131,13 @@ description = (
     f"Funnel chart of {offence_name.lower()} in {financial_year} for "
     + " and ".join(panels)
     + ". England and Wales: "
-    f"{components.fmt_count(step_value(national_funnel, 'recorded'))} recorded, "
-    f"{components.fmt_count(step_value(national_funnel, 'charged_summonsed'))} charged or summonsed, "
-    f"{components.fmt_count(step_value(national_funnel, 'prosecuted'))} prosecuted and "
-    f"{components.fmt_count(step_value(national_funnel, 'convicted'))} convicted "
-    f"({components.fmt_number(step_value(national_funnel, 'convicted', 'per_100_recorded'))} per 100 recorded)."
+    f"{formatting.fmt_count(step_value(national_funnel, 'recorded'))} recorded, "
+    f"{formatting.fmt_count(step_value(national_funnel, 'charged_summonsed'))} charged or summonsed, "
+    f"{formatting.fmt_count(step_value(national_funnel, 'prosecuted'))} prosecuted and "
+    f"{formatting.fmt_count(step_value(national_funnel, 'convicted'))} convicted "
+    f"({formatting.fmt_number(step_value(national_funnel, 'convicted', 'per_100_recorded'))} per 100 recorded)."
 )
-components.chart(
+charts.chart(
     "attrition-funnel",
     "From recorded crime to conviction",
     figure,
@@ -183,10 +185,10 @@ cps_only = areas_table[areas_table["area_type"] == "cps_area"]
 national_rate = areas_table.loc[areas_table["area_type"] == "national", "convicted_per_100_recorded"]
 if not cps_only.empty:
     top, bottom = cps_only.iloc[0], cps_only.iloc[-1]
-    components.chart(
+    charts.chart(
         "conversion-areas",
         "Convictions per 100 recorded crimes, by CPS Area",
-        components.ranked_bars(
+        charts.ranked_bars(
             cps_only,
             value="convicted_per_100_recorded",
             label="area_name",
@@ -239,9 +241,9 @@ gap = queries.prosecution_gap(version, area_code)
 gap_areas = list(dict.fromkeys(gap["area_name"]))
 figure = make_subplots(rows=1, cols=max(len(gap_areas), 1), subplot_titles=gap_areas, horizontal_spacing=0.1)
 lines = (
-    ("recorded_stalking", "Stalking recorded by the police", components.OFFENCE_COLOURS["stalking"], "solid"),
-    ("stalking_prosecutions", "CPS stalking prosecutions", components.OKABE_ITO["blue"], "dash"),
-    ("stalking_convictions", "CPS stalking convictions", components.OKABE_ITO["bluish_green"], "dot"),
+    ("recorded_stalking", "Stalking recorded by the police", charts.OFFENCE_COLOURS["stalking"], "solid"),
+    ("stalking_prosecutions", "CPS stalking prosecutions", charts.OKABE_ITO["blue"], "dash"),
+    ("stalking_convictions", "CPS stalking convictions", charts.OKABE_ITO["bluish_green"], "dot"),
 )
 for col, name in enumerate(gap_areas, start=1):
     part = gap[gap["area_name"] == name]
@@ -262,12 +264,12 @@ for col, name in enumerate(gap_areas, start=1):
             col=col,
         )
     figure.update_yaxes(rangemode="tozero", tickformat=",d", row=1, col=col)
-    figure.update_xaxes(range=components.time_range(gap["period_end"]), row=1, col=col)
-components.add_breaks(figure, rows=1, cols=max(len(gap_areas), 1))
-components.style(figure, height=420, legend_below=True)
+    figure.update_xaxes(range=charts.time_range(gap["period_end"]), row=1, col=col)
+charts.add_breaks(figure, rows=1, cols=max(len(gap_areas), 1))
+charts.style(figure, height=420, legend_below=True)
 gap_table = gap.assign(period_end=gap["period_end"].dt.date)
-national_gap = gap[(gap["area_code"] == queries.NATIONAL_CODE) & gap["share_prosecuted"].notna()]
-components.chart(
+national_gap = gap[(gap["area_code"] == NATIONAL_CODE) & gap["share_prosecuted"].notna()]
+charts.chart(
     "prosecution-gap",
     "Recorded stalking against stalking prosecutions",
     figure,
@@ -302,4 +304,4 @@ components.chart(
     caveats=("stalking_code", "cps_units", "stalking_2020"),
     subtitle="Stalking, every financial year",
 )
-components.series_breaks_note()
+series_breaks_note()

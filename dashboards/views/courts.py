@@ -10,9 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-import components
-import filters
-import queries
+from hsinsight.dashboard import filters, formatting
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.frame import page_header, stop_with, warehouse_or_stop
+from hsinsight.dashboard.queries import courts as queries
+from hsinsight.names import NATIONAL_CODE, NATIONAL_NAME
 
 #: Sections in the order the Act has them.
 SECTION_ORDER = (
@@ -41,10 +43,10 @@ DISPOSALS = {
     "otherwise_dealt_with": "Otherwise dealt with",
 }
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 opts = filters.options(version)
 
-components.page_header(
+page_header(
     "Courts",
     "How many stalking and harassment defendants are prosecuted and convicted under each section "
     "of the Protection from Harassment Act 1997, how are they sentenced, and how often do the courts "
@@ -53,7 +55,7 @@ components.page_header(
 
 years = queries.court_years(version)
 if not years:
-    components.stop_with(
+    stop_with(
         "The published warehouse has no court figures. Run `make run` (or `hsinsight run`) with the "
         "Ministry of Justice Outcomes by Offence files."
     )
@@ -83,10 +85,10 @@ if force_code and force_code not in set(courts["area_code"]):
         "Transport Police has none): showing England and Wales."
     )
     force_code = None
-    courts = courts[courts["area_code"] == queries.NATIONAL_CODE]
-    orders = orders[orders["area_code"] == queries.NATIONAL_CODE]
-area_code = force_code or queries.NATIONAL_CODE
-area_name = opts.forces[force_code] if force_code else queries.NATIONAL_NAME
+    courts = courts[courts["area_code"] == NATIONAL_CODE]
+    orders = orders[orders["area_code"] == NATIONAL_CODE]
+area_code = force_code or NATIONAL_CODE
+area_name = opts.forces[force_code] if force_code else NATIONAL_NAME
 order = {s: i for i, s in enumerate(SECTION_ORDER)}
 courts = courts.assign(
     section=courts["offence_section"].map(SECTION_SHORT).fillna(courts["offence_section"]),
@@ -94,7 +96,7 @@ courts = courts.assign(
 ).sort_values(["_order", "calendar_year"])
 here = courts[courts["area_code"] == area_code]
 this_year = here[here["calendar_year"] == year]
-national_year = courts[(courts["area_code"] == queries.NATIONAL_CODE) & (courts["calendar_year"] == year)]
+national_year = courts[(courts["area_code"] == NATIONAL_CODE) & (courts["calendar_year"] == year)]
 
 # ---- prosecutions and convictions by section
 
@@ -122,8 +124,8 @@ by_section = (
 )
 figure = go.Figure()
 for column, name, colour in (
-    ("prosecuted", "Prosecuted", components.OKABE_ITO["blue"]),
-    ("convicted", "Convicted", components.OKABE_ITO["orange"]),
+    ("prosecuted", "Prosecuted", charts.OKABE_ITO["blue"]),
+    ("convicted", "Convicted", charts.OKABE_ITO["orange"]),
 ):
     figure.add_trace(
         go.Bar(
@@ -137,9 +139,9 @@ for column, name, colour in (
     )
 figure.update_yaxes(title="Defendants", tickformat=",d", rangemode="tozero")
 figure.update_layout(barmode="group")
-components.style(figure, height=400)
+charts.style(figure, height=400)
 biggest = by_section.sort_values("prosecuted", ascending=False).head(1)
-components.chart(
+charts.chart(
     "court-sections",
     "Defendants prosecuted and convicted, by section of the Act",
     figure,
@@ -148,9 +150,9 @@ components.chart(
         f"Grouped bar chart of defendants prosecuted and convicted in {year} in {area_name} for each section of the "
         "Protection from Harassment Act 1997"
         + (
-            f"; the most prosecuted was {biggest['section'].iloc[0]} ({components.fmt_count(biggest['prosecuted'].iloc[0])} "
-            f"prosecuted, {components.fmt_count(biggest['convicted'].iloc[0])} convicted, a conviction ratio of "
-            f"{components.fmt_share(biggest['conviction_ratio'].iloc[0])})."
+            f"; the most prosecuted was {biggest['section'].iloc[0]} ({formatting.fmt_count(biggest['prosecuted'].iloc[0])} "
+            f"prosecuted, {formatting.fmt_count(biggest['convicted'].iloc[0])} convicted, a conviction ratio of "
+            f"{formatting.fmt_share(biggest['conviction_ratio'].iloc[0])})."
             if len(biggest)
             else ": no figures."
         )
@@ -197,7 +199,7 @@ ratio_table = here[
 ].reset_index(drop=True)
 figure = go.Figure()
 for colour, (section, part) in zip(
-    components.SERIES_COLOURS, ratio_table.groupby("section", sort=False), strict=False
+    charts.SERIES_COLOURS, ratio_table.groupby("section", sort=False), strict=False
 ):
     figure.add_trace(
         go.Scatter(
@@ -211,8 +213,8 @@ for colour, (section, part) in zip(
     )
 figure.update_yaxes(tickformat=".0%", rangemode="tozero", title="Convicted per defendant prosecuted")
 figure.update_xaxes(dtick=1, title="Calendar year")
-components.style(figure, height=420)
-components.chart(
+charts.style(figure, height=420)
+charts.chart(
     "conviction-ratio-trend",
     "Conviction ratio over time, by section of the Act",
     figure,
@@ -273,7 +275,7 @@ sentences = (
     .reset_index(drop=True)
 )
 figure = go.Figure()
-for colour, (disposal, name) in zip(components.SERIES_COLOURS, DISPOSALS.items(), strict=False):
+for colour, (disposal, name) in zip(charts.SERIES_COLOURS, DISPOSALS.items(), strict=False):
     part = sentences[sentences["disposal"] == disposal]
     figure.add_trace(
         go.Bar(
@@ -289,10 +291,10 @@ for colour, (disposal, name) in zip(components.SERIES_COLOURS, DISPOSALS.items()
 figure.update_layout(barmode="stack")
 figure.update_xaxes(tickformat=".0%", range=[0, 1], title="Share of defendants sentenced")
 figure.update_yaxes(autorange="reversed", automargin=True)
-components.style(figure, height=380)
+charts.style(figure, height=380)
 custody = sentences[sentences["disposal"] == "immediate_custody"]
 stalking_custody = custody[custody["offence_section"].str.startswith("s4A")]
-components.chart(
+charts.chart(
     "sentences",
     "Sentences, by section of the Act",
     figure,
@@ -303,7 +305,7 @@ components.chart(
         + (
             "; immediate custody: "
             + ", ".join(
-                f"{r.section} {components.fmt_share(r.share_of_sentenced)}"
+                f"{r.section} {formatting.fmt_share(r.share_of_sentenced)}"
                 for r in stalking_custody.itertuples()
             )
             + "."
@@ -343,8 +345,8 @@ for scope in scopes:
     part = orders_table[orders_table["offence_scope"] == scope]
     scope_name = "all offences" if scope == "all_offences" else SECTION_SHORT.get(scope, scope)
     for column, name, colour, dash in (
-        ("orders_on_conviction", "On conviction", components.OKABE_ITO["blue"], "solid"),
-        ("orders_on_acquittal", "On acquittal", components.OKABE_ITO["vermillion"], "dash"),
+        ("orders_on_conviction", "On conviction", charts.OKABE_ITO["blue"], "solid"),
+        ("orders_on_acquittal", "On acquittal", charts.OKABE_ITO["vermillion"], "dash"),
     ):
         figure.add_trace(
             go.Scatter(
@@ -358,11 +360,11 @@ for scope in scopes:
         )
 figure.update_yaxes(title="Restraining orders", tickformat=",d", rangemode="tozero")
 figure.update_xaxes(dtick=1, title="Calendar year")
-components.style(figure, height=380)
+charts.style(figure, height=380)
 latest_orders = orders_table[
     (orders_table["offence_scope"] == "all_offences") & (orders_table["calendar_year"] == year)
 ]
-components.chart(
+charts.chart(
     "restraining-orders",
     "Restraining orders on conviction and on acquittal",
     figure,
@@ -370,8 +372,8 @@ components.chart(
     description=(
         f"Line chart of restraining orders made in {area_name} each calendar year, on conviction and on acquittal"
         + (
-            f"; in {year}, {components.fmt_count(latest_orders['orders_on_conviction'].iloc[0])} on conviction and "
-            f"{components.fmt_count(latest_orders['orders_on_acquittal'].iloc[0])} on acquittal, for all offences."
+            f"; in {year}, {formatting.fmt_count(latest_orders['orders_on_conviction'].iloc[0])} on conviction and "
+            f"{formatting.fmt_count(latest_orders['orders_on_acquittal'].iloc[0])} on acquittal, for all offences."
             if len(latest_orders)
             else "."
         )

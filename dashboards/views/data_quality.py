@@ -10,17 +10,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-import components
-import docs_site
-import queries
 from hsinsight.config import Settings
+from hsinsight.dashboard import docs_site, formatting
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.connection import runs_path
+from hsinsight.dashboard.frame import page_header, warehouse_or_stop
+from hsinsight.dashboard.queries import data_quality as queries
+from hsinsight.dashboard.queries import shared
 from hsinsight.errors import HsinsightError
-from hsinsight.fetch import load_registry
+from hsinsight.sources.registry import load_registry
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 settings = Settings.from_env()
 
-components.page_header(
+page_header(
     "Data quality and sources",
     "Can these figures be trusted? How the last runs went, what their checks found, what each new "
     "release changed, and where every figure comes from.",
@@ -34,7 +37,7 @@ try:
 except (duckdb.Error, OSError) as exc:  # a log being replaced, or not a run log: say so
     log = None
     st.warning(
-        f"The run log at {components.escape_markdown(queries.runs_path(version), code=True)} could not be "
+        f"The run log at {formatting.escape_markdown(runs_path(version), code=True)} could not be "
         f"read ({type(exc).__name__}). "
         "It is rewritten at the end of every run; reload in a moment.",
         icon=":material/history:",
@@ -46,7 +49,7 @@ if log is None or log.runs.empty:
     if not unreadable:
         st.info(
             "No runs recorded yet: the run log "
-            f"{components.escape_markdown(queries.runs_path(version), code=True)} is written by every "
+            f"{formatting.escape_markdown(runs_path(version), code=True)} is written by every "
             "`hsinsight run` and every run of the transform DAG.",
             icon=":material/history:",
         )
@@ -58,26 +61,26 @@ else:
     when = pd.Timestamp(latest["finished_at"]) if pd.notna(latest["finished_at"]) else None
     summary = st.columns(4)
     summary[0].metric("Last run", outcome.capitalize())
-    summary[1].metric("Checks passed", components.fmt_count(latest["checks_passed"]))
-    summary[2].metric("Checks warned", components.fmt_count(latest["checks_warned"]))
-    summary[3].metric("Checks failed", components.fmt_count(latest["checks_failed"]))
+    summary[1].metric("Checks passed", formatting.fmt_count(latest["checks_passed"]))
+    summary[2].metric("Checks warned", formatting.fmt_count(latest["checks_warned"]))
+    summary[3].metric("Checks failed", formatting.fmt_count(latest["checks_failed"]))
     st.caption(
-        f"Run {components.escape_markdown(latest['run_id'], code=True)} "
-        f"({components.escape_markdown(latest['orchestrator'])})"
+        f"Run {formatting.escape_markdown(latest['run_id'], code=True)} "
+        f"({formatting.escape_markdown(latest['orchestrator'])})"
         + (f", finished {when:%d %b %Y %H:%M} UTC" if when else "")
         + (f" after {latest['seconds']:.0f} seconds" if pd.notna(latest["seconds"]) else "")
         + "."
     )
     if latest["message"] and isinstance(latest["message"], str):
-        (st.success if outcome == "published" else st.error)(components.escape_markdown(latest["message"]))
+        (st.success if outcome == "published" else st.error)(formatting.escape_markdown(latest["message"]))
 
     chart_runs = runs.sort_values("started_at").reset_index(drop=True)
     labels = chart_runs["started_at"].dt.strftime("%d %b %H:%M") + " (" + chart_runs["outcome"] + ")"
     figure = go.Figure()
     for column, name, colour, pattern in (
-        ("checks_passed", "Passed", components.OKABE_ITO["bluish_green"], ""),
-        ("checks_warned", "Warned", components.OKABE_ITO["orange"], "/"),
-        ("checks_failed", "Failed", components.OKABE_ITO["vermillion"], "x"),
+        ("checks_passed", "Passed", charts.OKABE_ITO["bluish_green"], ""),
+        ("checks_warned", "Warned", charts.OKABE_ITO["orange"], "/"),
+        ("checks_failed", "Failed", charts.OKABE_ITO["vermillion"], "x"),
     ):
         figure.add_trace(
             go.Bar(
@@ -90,17 +93,17 @@ else:
         )
     figure.update_layout(barmode="stack")
     figure.update_yaxes(title="Checks", dtick=1 if chart_runs["checks_run"].fillna(0).max() <= 10 else None)
-    components.style(figure, height=340)
-    components.chart(
+    charts.style(figure, height=340)
+    charts.chart(
         "runs",
         "Recent runs and their checks",
         figure,
         runs,
         description=(
             f"Stacked bar chart of the checks passed, warned and failed in each of the last {len(runs)} run(s); the "
-            f"latest was {outcome}, with {components.fmt_count(latest['checks_passed'])} checks "
-            f"passed, {components.fmt_count(latest['checks_warned'])} warned and "
-            f"{components.fmt_count(latest['checks_failed'])} failed."
+            f"latest was {outcome}, with {formatting.fmt_count(latest['checks_passed'])} checks "
+            f"passed, {formatting.fmt_count(latest['checks_warned'])} warned and "
+            f"{formatting.fmt_count(latest['checks_failed'])} failed."
         ),
         file_name="hsinsight_runs",
         column_config={
@@ -124,12 +127,12 @@ else:
         },
         subtitle=f"The last {len(runs)} runs, latest first in the table" if len(runs) > 1 else "The last run",
     )
-    components.table(
+    charts.table(
         "check-results",
         "Checks of the latest run",
         log.check_results,
-        file_name=f"hsinsight_checks_{components.file_slug(latest['run_id'])}",
-        caption=f"Run {components.escape_markdown(latest['run_id'], code=True)}: every check, failed and "
+        file_name=f"hsinsight_checks_{formatting.file_slug(latest['run_id'])}",
+        caption=f"Run {formatting.escape_markdown(latest['run_id'], code=True)}: every check, failed and "
         "warned first.",
         column_config={
             "run_id": "Run",
@@ -142,11 +145,11 @@ else:
         },
     )
     if not log.check_findings.empty:
-        components.table(
+        charts.table(
             "check-findings",
             "What the latest run's checks found",
             log.check_findings,
-            file_name=f"hsinsight_check_findings_{components.file_slug(latest['run_id'])}",
+            file_name=f"hsinsight_check_findings_{formatting.file_slug(latest['run_id'])}",
             caption="One row per force and period an unmet expectation points at.",
             column_config={
                 "run_id": "Run",
@@ -175,11 +178,11 @@ for site, column in zip(sites, st.columns(len(sites)), strict=True):
             st.link_button(f"Open the {site.short_name}", url, icon=":material/open_in_new:")
             st.caption(
                 f"Built {pd.Timestamp(site.index.stat().st_mtime, unit='s'):%d %b %Y %H:%M} UTC from "
-                f"{components.escape_markdown(site.index, code=True)}."
+                f"{formatting.escape_markdown(site.index, code=True)}."
             )
         elif site.index is not None:
             st.caption(
-                f"At {components.escape_markdown(site.index, code=True)}: the dashboard could not copy it to "
+                f"At {formatting.escape_markdown(site.index, code=True)}: the dashboard could not copy it to "
                 "serve it; open the file from disk."
             )
         else:
@@ -196,7 +199,7 @@ if changes.empty:
         icon=":material/published_with_changes:",
     )
 else:
-    components.table(
+    charts.table(
         "release-changes",
         "Releases that replaced earlier figures",
         changes,
@@ -218,7 +221,7 @@ else:
     more = len(cells) > queries.REVISED_CELLS_SHOWN
     cells = cells.head(queries.REVISED_CELLS_SHOWN)
     if not cells.empty:
-        components.table(
+        charts.table(
             "revised-cells",
             "Cells the new releases revised",
             cells,
@@ -258,7 +261,7 @@ st.caption(
     "when it holds a later one, the publisher has revised the figure since, and the difference is shown here "
     "as a warning (published value and release beside the current value and release)."
 )
-components.table(
+charts.table(
     "reconciliation",
     "Published figures and the warehouse's values",
     reconciliation,
@@ -295,7 +298,7 @@ PUBLISHER_TABLES = {
 
 st.header("Published totals beside the warehouse's", anchor="published-totals")
 warning_share = queries.PUBLISHED_DIFFERENCE_WARNING
-if not queries.published_totals_present(version):
+if not shared.published_totals_present(version):
     st.info(
         "This warehouse has no published totals: it was built before they were added. Run "
         "`hsinsight run` again to compare the publishers' own totals with the warehouse's.",
@@ -323,12 +326,12 @@ else:
         compared = selected["computed_value"].notna() & selected["published_value"].notna()
         beyond = selected["beyond_warning"].astype(bool)
         summary = st.columns(3)
-        summary[0].metric("Published totals", components.fmt_count(len(selected)))
-        summary[1].metric("Compared with the warehouse", components.fmt_count(int(compared.sum())))
-        summary[2].metric(f"More than {warning_share:.0%} apart", components.fmt_count(int(beyond.sum())))
+        summary[0].metric("Published totals", formatting.fmt_count(len(selected)))
+        summary[1].metric("Compared with the warehouse", formatting.fmt_count(int(compared.sum())))
+        summary[2].metric(f"More than {warning_share:.0%} apart", formatting.fmt_count(int(beyond.sum())))
         shown_totals = selected.assign(
             publisher_table=selected["publisher_table"].map(lambda t: PUBLISHER_TABLES.get(t, t)),
-            offence=selected["offence_group"].map(components.offence_label),
+            offence=selected["offence_group"].map(formatting.offence_label),
             period_start=selected["period_start"].dt.date,
             period_end=selected["period_end"].dt.date,
             beyond_warning=beyond.map({True: f"more than {warning_share:.0%} apart", False: ""}),
@@ -352,7 +355,7 @@ else:
                 "pct_difference",
             ]
         ]
-        components.table(
+        charts.table(
             "published-totals",
             "The publishers' own totals and the warehouse's",
             shown_totals,
@@ -405,7 +408,7 @@ try:
     registry = load_registry()
 except HsinsightError as exc:
     registry = {}
-    st.warning(f"The sources registry could not be read: {components.escape_markdown(exc)}")
+    st.warning(f"The sources registry could not be read: {formatting.escape_markdown(exc)}")
 sources = pd.DataFrame(
     [
         {
@@ -421,7 +424,7 @@ sources = pd.DataFrame(
     columns=["source", "title", "publisher", "licence", "cadence", "landing_page"],
 )
 sources = sources.merge(loaded, on="source", how="outer").astype({"files": "Int64", "rows": "Int64"})
-components.table(
+charts.table(
     "sources",
     "Every source, its publisher, release and licence",
     sources,
@@ -443,7 +446,7 @@ components.table(
         "synthetic": "Synthetic",
     },
 )
-components.table(
+charts.table(
     "source-files",
     "The files the warehouse was built from",
     files,

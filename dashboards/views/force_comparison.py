@@ -1,6 +1,6 @@
 """Force comparison: how many harassment crimes each force records for every stalking
 crime (the inspection's Figure 3) and its rate per 1,000 residents, ranked, against
-England and Wales and its most similar group, outliers highlighted; a map of the rate;
+England and Wales and its peer group, outliers highlighted; a map of the rate;
 and funnel plots saying how sure each force's difference from England and Wales is.
 
 Which flag the page uses: the funnel plot's (marts.funnel_limits), at the 99.8% limits
@@ -15,16 +15,19 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-import charts_funnel
-import charts_map
-import components
-import filters
-import queries
+from hsinsight.dashboard import filters, formatting
+from hsinsight.dashboard.charts import funnel as charts_funnel
+from hsinsight.dashboard.charts import map as charts_map
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.frame import page_header, stop_with, warehouse_or_stop
+from hsinsight.dashboard.queries import force_comparison as queries
+from hsinsight.dashboard.queries import shared
+from hsinsight.names import NATIONAL_NAME
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 opts = filters.options(version)
 
-components.page_header(
+page_header(
     "Force comparison",
     "How does each force's recording of stalking and harassment compare with England and Wales "
     "and with forces like it?",
@@ -32,7 +35,7 @@ components.page_header(
 
 ratio_periods = queries.ratio_periods(version)
 if not ratio_periods:
-    components.stop_with(
+    stop_with(
         "The published warehouse has no harassment-to-stalking ratios (no 12 months with both "
         "offences recorded). Run `make run` (or `hsinsight run`) with the recorded crime files."
     )
@@ -44,14 +47,14 @@ with offence_picker:
     offence = filters.offence_select(list(filters.OFFENCE_LABELS), label="Offence for the rate per 1,000")
 with when:
     period = filters.period_select(ratio_periods)
-label = components.period_label(period)
+label = formatting.period_label(period)
 st.caption(
     "Hover over an area, a bar or a point for its figures; the Table tab lists them all. Error bars are "
     "each force's 95% interval: how sure its figure is, given how many crimes it rests on."
 )
-offence_name = components.offence_label(offence).lower()
-rate_funnel = queries.funnel(version, period, "rate_per_1000", offence)
-share_funnel = queries.funnel(version, period, "stalking_share", "stalking")
+offence_name = formatting.offence_label(offence).lower()
+rate_funnel = shared.funnel(version, period, "rate_per_1000", offence)
+share_funnel = shared.funnel(version, period, "stalking_share", "stalking")
 
 # ---- the map of the rate per 1,000
 
@@ -66,7 +69,7 @@ charts_map.render_map(
     what=f"recorded {offence_name} per 1,000 residents",
     label=label,
     file_name=f"hsinsight_map_rate_per_1000_{offence}_{period:%Y%m%d}",
-    subtitle=f"{components.offence_label(offence)}, {label}",
+    subtitle=f"{formatting.offence_label(offence)}, {label}",
 )
 
 # ---- the ratio, ranked
@@ -87,7 +90,7 @@ ratio_table = (
             "harassment_offences",
             "stalking_offences",
             "harassment_to_stalking_ratio",
-            "msg_ratio",
+            "peer_group_ratio",
             "national_ratio",
             "robust_z_score",
             "outlier_flag",
@@ -118,7 +121,7 @@ description = (
     f"Horizontal bar chart ranking {len(ratio_table)} forces by harassment crimes recorded for every "
     f"stalking crime in the {label}: highest {top.area_name} ({top.harassment_to_stalking_ratio:.1f}), "
     f"lowest {bottom.area_name} ({bottom.harassment_to_stalking_ratio:.1f}); England and Wales "
-    f"{components.fmt_number(national_ratio)} (dashed line). Diamonds mark each force's most similar group. "
+    f"{formatting.fmt_number(national_ratio)} (dashed line). Diamonds mark each force's peer group. "
     + (
         "Outliers: "
         + ", ".join(f"{r.area_name} ({r.outlier_direction})" for r in outliers.itertuples())
@@ -127,7 +130,7 @@ description = (
         else "No force is an outlier."
     )
 )
-figure = components.ranked_bars(
+figure = charts.ranked_bars(
     ratio_table,
     value="harassment_to_stalking_ratio",
     label="area_name",
@@ -135,7 +138,7 @@ figure = components.ranked_bars(
     highlight=force_code,
     reference=national_ratio,
     reference_name="England and Wales",
-    group_value="msg_ratio",
+    group_value="peer_group_ratio",
     flag="outlier_direction",
     flag_names={"high": "Outlier: high", "low": "Outlier: low"},
 )
@@ -146,7 +149,7 @@ charts_funnel.add_intervals(
     lower="ratio_ci_lower_95",
     upper="ratio_ci_upper_95",
 )
-components.chart(
+charts.chart(
     "ratio-ranked",
     "Harassment crimes recorded for every stalking crime, by force",
     figure,
@@ -156,12 +159,12 @@ components.chart(
     column_config={
         "area_code": "Area code",
         "area_name": "Force",
-        "peer_group_name": "Most similar group",
+        "peer_group_name": "Peer group",
         "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
         "harassment_offences": st.column_config.NumberColumn("Harassment", format="localized"),
         "stalking_offences": st.column_config.NumberColumn("Stalking", format="localized"),
         "harassment_to_stalking_ratio": st.column_config.NumberColumn("Ratio", format="%.1f"),
-        "msg_ratio": st.column_config.NumberColumn("Group's ratio", format="%.1f"),
+        "peer_group_ratio": st.column_config.NumberColumn("Group's ratio", format="%.1f"),
         "national_ratio": st.column_config.NumberColumn("England and Wales", format="%.1f"),
         "robust_z_score": st.column_config.NumberColumn("Robust z-score", format="%.2f"),
         "outlier_flag": "Outlier",
@@ -213,7 +216,7 @@ rate_table = (
             "offences",
             "population",
             "rate_per_1000",
-            "msg_rate_per_1000",
+            "peer_group_rate_per_1000",
             "national_rate_per_1000",
         ]
     ]
@@ -227,11 +230,11 @@ if rate_table.empty:
 else:
     national_rate = rate_table["national_rate_per_1000"].iloc[0]
     high, low = rate_table.iloc[0], rate_table.iloc[-1]
-    components.chart(
+    charts.chart(
         "rate-ranked",
         "Recorded offences per 1,000 residents, by force",
         charts_funnel.add_intervals(
-            components.ranked_bars(
+            charts.ranked_bars(
                 rate_table,
                 value="rate_per_1000",
                 label="area_name",
@@ -239,7 +242,7 @@ else:
                 highlight=force_code,
                 reference=national_rate,
                 reference_name="England and Wales",
-                group_value="msg_rate_per_1000",
+                group_value="peer_group_rate_per_1000",
                 tickformat=",.2f",
             ),
             rate_table,
@@ -249,20 +252,20 @@ else:
         description=(
             f"Horizontal bar chart ranking {len(rate_table)} forces by recorded {offence_name} per 1,000 "
             f"residents in the {label}: highest {high.area_name} ({high.rate_per_1000:.2f}), lowest "
-            f"{low.area_name} ({low.rate_per_1000:.2f}); England and Wales {components.fmt_number(national_rate, 2)} "
-            "(dashed line). Diamonds mark each force's most similar group."
+            f"{low.area_name} ({low.rate_per_1000:.2f}); England and Wales {formatting.fmt_number(national_rate, 2)} "
+            "(dashed line). Diamonds mark each force's peer group."
         ),
         file_name=f"hsinsight_rate_per_1000_{offence}_{period:%Y%m%d}",
         column_config={
             "area_code": "Area code",
             "area_name": "Force",
-            "peer_group_name": "Most similar group",
+            "peer_group_name": "Peer group",
             "offence_group": "Offence group",
             "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
             "offences": st.column_config.NumberColumn("Recorded offences", format="localized"),
             "population": st.column_config.NumberColumn("Residents", format="localized"),
             "rate_per_1000": st.column_config.NumberColumn("Per 1,000", format="%.2f"),
-            "msg_rate_per_1000": st.column_config.NumberColumn("Group per 1,000", format="%.2f"),
+            "peer_group_rate_per_1000": st.column_config.NumberColumn("Group per 1,000", format="%.2f"),
             "national_rate_per_1000": st.column_config.NumberColumn(
                 "England and Wales per 1,000", format="%.2f"
             ),
@@ -270,7 +273,7 @@ else:
             "ci_upper_95": st.column_config.NumberColumn("95% interval to", format="%.2f"),
         },
         caveats=("recorded_crime", "btp_rate", "peer_groups"),
-        subtitle=f"{components.offence_label(offence)}, {label}",
+        subtitle=f"{formatting.offence_label(offence)}, {label}",
     )
     charts_funnel.render_funnel(
         "rate-funnel",
@@ -286,7 +289,7 @@ else:
         value_format=",.2f",
         file_name=f"hsinsight_funnel_rate_per_1000_{offence}_{period:%Y%m%d}",
         caveats=("recorded_crime", "btp_rate"),
-        subtitle=f"{components.offence_label(offence)}, {label}",
+        subtitle=f"{formatting.offence_label(offence)}, {label}",
     )
 
 # ---- one force's ratio over time
@@ -299,9 +302,9 @@ if force_code:
     else:
         figure = go.Figure()
         lines = (
-            ("harassment_to_stalking_ratio", name, components.AREA_COLOURS["area"], "solid"),
-            ("national_ratio", queries.NATIONAL_NAME, components.AREA_COLOURS["national"], "dash"),
-            ("msg_ratio", "Its most similar group", components.AREA_COLOURS["group"], "dot"),
+            ("harassment_to_stalking_ratio", name, charts.AREA_COLOURS["area"], "solid"),
+            ("national_ratio", NATIONAL_NAME, charts.AREA_COLOURS["national"], "dash"),
+            ("peer_group_ratio", "Its peer group", charts.AREA_COLOURS["group"], "dot"),
         )
         for column, line_name, colour, dash in lines:
             figure.add_trace(
@@ -315,12 +318,12 @@ if force_code:
                 )
             )
         figure.update_yaxes(title="Harassment crimes per stalking crime", rangemode="tozero")
-        figure.update_xaxes(range=components.time_range(trend["period_end"]))
-        components.add_breaks(figure)
-        components.style(figure, height=380)
+        figure.update_xaxes(range=charts.time_range(trend["period_end"]))
+        charts.add_breaks(figure)
+        charts.style(figure, height=380)
         trend_table = trend.assign(period_end=trend["period_end"].dt.date)
         latest = trend.iloc[-1]
-        components.chart(
+        charts.chart(
             "ratio-trend",
             "The chosen force's ratio over time",
             figure,
@@ -328,7 +331,7 @@ if force_code:
             description=(
                 f"Line chart of {name}'s harassment-to-stalking ratio for each 12 months from "
                 f"{trend['period_end'].min():%B %Y} to {trend['period_end'].max():%B %Y} (solid), with England "
-                f"and Wales's (dashed) and its most similar group's (dotted). Latest: {name} "
+                f"and Wales's (dashed) and its peer group's (dotted). Latest: {name} "
                 f"{latest.harassment_to_stalking_ratio:.1f}, England and Wales {latest.national_ratio:.1f}."
             ),
             file_name=f"hsinsight_ratio_trend_{force_code.lower()}",
@@ -336,16 +339,14 @@ if force_code:
                 "area_code": "Area code",
                 "area_name": "Force",
                 "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
-                "peer_group_name": "Most similar group",
+                "peer_group_name": "Peer group",
                 "harassment_to_stalking_ratio": st.column_config.NumberColumn("Ratio", format="%.1f"),
                 "national_ratio": st.column_config.NumberColumn("England and Wales", format="%.1f"),
-                "msg_ratio": st.column_config.NumberColumn("Group's ratio", format="%.1f"),
+                "peer_group_ratio": st.column_config.NumberColumn("Group's ratio", format="%.1f"),
                 "outlier_flag": "Outlier",
             },
             caveats=("series_breaks", "ratio"),
-            subtitle=f"{name} against England and Wales and its most similar group",
+            subtitle=f"{name} against England and Wales and its peer group",
         )
 else:
-    st.caption(
-        "Choose a force to see its ratio over time beside England and Wales and its most similar group."
-    )
+    st.caption("Choose a force to see its ratio over time beside England and Wales and its peer group.")

@@ -1,5 +1,5 @@
 """Force profile: everything about one force on one page, beside England and Wales and
-its most similar group, to download as the basis of a problem profile."""
+its peer group, to download as the basis of a problem profile."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-import components
-import filters
-import profile_report
-import queries
+from hsinsight.dashboard import filters, formatting, profile_report
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.connection import WarehouseVersion
+from hsinsight.dashboard.frame import page_header, stop_with, warehouse_or_stop
+from hsinsight.dashboard.queries import force_profile as queries
+from hsinsight.dashboard.queries import shared
+from hsinsight.names import NATIONAL_NAME
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 opts = filters.options(version)
 
-components.page_header(
+page_header(
     "Force profile",
     "Where does one force stand on stalking and harassment, against England and Wales and forces "
     "like it? The figures a police and crime commissioner's problem profile starts from.",
@@ -30,24 +33,24 @@ with picker:
         st.caption("No force chosen yet: showing the first. Choose one to keep it in the address.")
 profile = queries.problem_profile(version, force_code)
 if profile.empty:
-    components.stop_with(f"The published warehouse has no problem profile for {opts.forces[force_code]}.")
+    stop_with(f"The published warehouse has no problem profile for {opts.forces[force_code]}.")
 profile_periods = sorted((filters.as_date(d) for d in profile["period_end"]), reverse=True)
 with when:
     period = filters.period_select(profile_periods)
 row = profile[profile["period_end"].dt.date == period].iloc[0]
 name = str(row["area_name"])
-label = components.period_label(period)
-synthetic = queries.any_synthetic(version)
+label = formatting.period_label(period)
+synthetic = shared.any_synthetic(version)
 
 group = row["peer_group_name"] if isinstance(row["peer_group_name"], str) else "none"
 facts = st.columns(4)
-facts[0].metric("Most similar group", group)
+facts[0].metric("Peer group", group)
 facts[1].metric(
     "Residents",
-    components.fmt_count(row["population"]) if row["population"] is not None else "not applicable",
+    formatting.fmt_count(row["population"]) if row["population"] is not None else "not applicable",
 )
-facts[2].metric("Recorded stalking", components.fmt_count(row["stalking_offences"]))
-facts[3].metric("Recorded harassment", components.fmt_count(row["harassment_offences"]))
+facts[2].metric("Recorded stalking", formatting.fmt_count(row["stalking_offences"]))
+facts[3].metric("Recorded harassment", formatting.fmt_count(row["harassment_offences"]))
 for finding in profile_report.key_findings(row):
     st.markdown(f"- {finding}")
 
@@ -64,7 +67,7 @@ MEASURE_COLUMNS = {
     "unit": "Unit",
     "force": st.column_config.NumberColumn(name, format="%.3f"),
     "england_and_wales": st.column_config.NumberColumn("England and Wales", format="%.3f"),
-    "most_similar_group": st.column_config.NumberColumn("Most similar group", format="%.3f"),
+    "peer_group": st.column_config.NumberColumn("Peer group", format="%.3f"),
 }
 
 measures = profile_report.measures_table(row)
@@ -79,9 +82,9 @@ figure = make_subplots(
     horizontal_spacing=0.08,
 )
 comparators = (
-    ("force", name, components.AREA_COLOURS["area"]),
-    ("england_and_wales", queries.NATIONAL_NAME, components.AREA_COLOURS["national"]),
-    ("most_similar_group", "Most similar group", components.AREA_COLOURS["group"]),
+    ("force", name, charts.AREA_COLOURS["area"]),
+    ("england_and_wales", NATIONAL_NAME, charts.AREA_COLOURS["national"]),
+    ("peer_group", "Peer group", charts.AREA_COLOURS["group"]),
 )
 for i, measure in enumerate(charted.itertuples()):
     r, c = divmod(i, columns)
@@ -110,14 +113,14 @@ for i, measure in enumerate(charted.itertuples()):
     figure.update_yaxes(tickformat=fmt, rangemode="tozero", row=r + 1, col=c + 1)
     figure.update_xaxes(showticklabels=False, row=r + 1, col=c + 1)
 figure.update_annotations(font_size=12)
-components.style(figure, height=280 * rows + 80, legend_below=True)
-components.chart(
+charts.style(figure, height=280 * rows + 80, legend_below=True)
+charts.chart(
     "profile-measures",
-    "Key measures against England and Wales and the most similar group",
+    "Key measures against England and Wales and the peer group",
     figure,
     charted,
     description=(
-        f"Small bar charts comparing {name} (orange) with England and Wales (black) and its most similar group "
+        f"Small bar charts comparing {name} (orange) with England and Wales (black) and its peer group "
         f"(blue) on {len(charted)} measures for the {label}: "
         + "; ".join(
             f"{m.measure} {profile_report.format_value(m.force, m.unit)} against "
@@ -146,19 +149,19 @@ for r, (column, offence) in enumerate(
             x=trend["period_end"],
             y=trend[column].astype("float64"),
             mode="lines",
-            name=components.offence_label(offence),
-            line={"color": components.OFFENCE_COLOURS[offence], "width": 2.5},
+            name=formatting.offence_label(offence),
+            line={"color": charts.OFFENCE_COLOURS[offence], "width": 2.5},
             hovertemplate="12 months to %{x|%d %b %Y}<br>%{y:,.0f} recorded<extra>" + name + "</extra>",
         ),
         row=r,
         col=1,
     )
     figure.update_yaxes(rangemode="tozero", tickformat=",d", row=r, col=1)
-    figure.update_xaxes(range=components.time_range(trend["period_end"]), row=r, col=1)
-components.add_breaks(figure, rows=2, cols=1)
-components.style(figure, height=480, legend=False)
+    figure.update_xaxes(range=charts.time_range(trend["period_end"]), row=r, col=1)
+charts.add_breaks(figure, rows=2, cols=1)
+charts.style(figure, height=480, legend=False)
 trend_table = trend.assign(period_end=trend["period_end"].dt.date)
-components.chart(
+charts.chart(
     "profile-trend",
     "Recorded stalking and harassment over time",
     figure,
@@ -166,7 +169,7 @@ components.chart(
     description=(
         f"Line charts of stalking and harassment recorded by {name} in the 12 months to each quarter end from "
         f"{trend['period_end'].min():%B %Y} to {trend['period_end'].max():%B %Y}; in the {label}, "
-        f"{components.fmt_count(row['stalking_offences'])} stalking and {components.fmt_count(row['harassment_offences'])} "
+        f"{formatting.fmt_count(row['stalking_offences'])} stalking and {formatting.fmt_count(row['harassment_offences'])} "
         "harassment crimes."
     ),
     file_name=f"hsinsight_profile_trend_{force_code.lower()}",
@@ -188,21 +191,21 @@ ratio = profile[
         "period_end",
         "harassment_to_stalking_ratio",
         "harassment_to_stalking_ratio_england_and_wales",
-        "harassment_to_stalking_ratio_msg",
+        "harassment_to_stalking_ratio_peer_group",
         "harassment_to_stalking_outlier_flag",
     ]
 ].dropna(subset=["harassment_to_stalking_ratio"])
 if not ratio.empty:
     figure = go.Figure()
     for column, line_name, colour, dash in (
-        ("harassment_to_stalking_ratio", name, components.AREA_COLOURS["area"], "solid"),
+        ("harassment_to_stalking_ratio", name, charts.AREA_COLOURS["area"], "solid"),
         (
             "harassment_to_stalking_ratio_england_and_wales",
-            queries.NATIONAL_NAME,
-            components.AREA_COLOURS["national"],
+            NATIONAL_NAME,
+            charts.AREA_COLOURS["national"],
             "dash",
         ),
-        ("harassment_to_stalking_ratio_msg", "Most similar group", components.AREA_COLOURS["group"], "dot"),
+        ("harassment_to_stalking_ratio_peer_group", "Peer group", charts.AREA_COLOURS["group"], "dot"),
     ):
         figure.add_trace(
             go.Scatter(
@@ -215,19 +218,19 @@ if not ratio.empty:
             )
         )
     figure.update_yaxes(title="Harassment crimes per stalking crime", rangemode="tozero")
-    figure.update_xaxes(range=components.time_range(ratio["period_end"]))
-    components.add_breaks(figure)
-    components.style(figure, height=380)
-    components.chart(
+    figure.update_xaxes(range=charts.time_range(ratio["period_end"]))
+    charts.add_breaks(figure)
+    charts.style(figure, height=380)
+    charts.chart(
         "profile-ratio",
         "Harassment crimes recorded per stalking crime over time",
         figure,
         ratio.assign(period_end=ratio["period_end"].dt.date),
         description=(
             f"Line chart of {name}'s harassment-to-stalking ratio for each 12 months (solid), with England and Wales's "
-            f"(dashed) and its most similar group's (dotted); in the {label}, "
-            f"{components.fmt_number(row['harassment_to_stalking_ratio'])} against "
-            f"{components.fmt_number(row['harassment_to_stalking_ratio_england_and_wales'])} for England and Wales."
+            f"(dashed) and its peer group's (dotted); in the {label}, "
+            f"{formatting.fmt_number(row['harassment_to_stalking_ratio'])} against "
+            f"{formatting.fmt_number(row['harassment_to_stalking_ratio_england_and_wales'])} for England and Wales."
         ),
         file_name=f"hsinsight_profile_ratio_{force_code.lower()}",
         column_config={
@@ -238,8 +241,8 @@ if not ratio.empty:
             "harassment_to_stalking_ratio_england_and_wales": st.column_config.NumberColumn(
                 "England and Wales", format="%.1f"
             ),
-            "harassment_to_stalking_ratio_msg": st.column_config.NumberColumn(
-                "Most similar group", format="%.1f"
+            "harassment_to_stalking_ratio_peer_group": st.column_config.NumberColumn(
+                "Peer group", format="%.1f"
             ),
             "harassment_to_stalking_outlier_flag": "Outlier",
         },
@@ -249,7 +252,7 @@ if not ratio.empty:
 
 # ---- take the profile away
 
-components.table(
+charts.table(
     "profile-all-measures",
     "Every measure of the profile",
     measures,
@@ -264,7 +267,7 @@ marker = "_synthetic" if synthetic else ""
 
 
 @st.cache_data(show_spinner="Writing the problem profile...", max_entries=64)
-def _profile_document(version: queries.WarehouseVersion, area_code: str, period: dt.date) -> bytes:
+def _profile_document(version: WarehouseVersion, area_code: str, period: dt.date) -> bytes:
     return profile_report.problem_profile_html(version[0], area_code, period)
 
 
@@ -300,7 +303,7 @@ with left:
 with right:
     st.download_button(
         "Download CSV: problem profile rows, every period",
-        components.csv_bytes(profile_rows),
+        formatting.csv_bytes(profile_rows),
         file_name=f"hsinsight_problem_profile_{force_code.lower()}{marker}.csv",
         mime="text/csv",
         key="download-profile-rows",
@@ -309,7 +312,7 @@ with right:
     )
     st.caption(
         f"All {len(profile_rows)} rows of marts.problem_profile for {name}, one per 12-month period, with every "
-        "measure and its England and Wales and most similar group comparators."
+        "measure and its England and Wales and peer group comparators."
     )
 if synthetic:
     st.caption(

@@ -1,5 +1,5 @@
 """Outcomes: what happened to the crimes the police closed (the inspection's Table 1),
-by force and offence, against England and Wales and the force's most similar group,
+by force and offence, against England and Wales and the force's peer group,
 and over time; each force's share with its 95% interval, and a funnel plot saying how
 sure its difference from England and Wales is (marts.funnel_limits)."""
 
@@ -9,10 +9,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-import charts_funnel
-import components
-import filters
-import queries
+from hsinsight.dashboard import filters, formatting
+from hsinsight.dashboard.charts import funnel as charts_funnel
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.frame import page_header, series_breaks_note, stop_with, warehouse_or_stop
+from hsinsight.dashboard.queries import outcomes as queries
+from hsinsight.dashboard.queries import shared
+from hsinsight.names import NATIONAL_CODE
 
 #: The two shares the inspection headlined, and the no-suspect share beside them.
 HEADLINE = {
@@ -40,10 +43,10 @@ SHARE_COLUMNS = {
     "victim_does_not_support_share": "Victim does not support action",
 }
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 opts = filters.options(version)
 
-components.page_header(
+page_header(
     "Outcomes",
     "What happens to recorded stalking and harassment: how often is a suspect charged, and how "
     "often does the investigation end because the victim does not support action?",
@@ -56,14 +59,14 @@ with offence_picker:
     offence = filters.offence_select(list(filters.OFFENCE_LABELS))
 outcome_periods = queries.outcome_periods(version, offence)
 if not outcome_periods:
-    components.stop_with(
-        f"The published warehouse has no England and Wales outcomes for {components.offence_label(offence).lower()}. "
+    stop_with(
+        f"The published warehouse has no England and Wales outcomes for {formatting.offence_label(offence).lower()}. "
         "Run `make run` (or `hsinsight run`) with the crime outcomes files."
     )
 with when:
     period = filters.period_select(outcome_periods)
-label = components.period_label(period)
-offence_name = components.offence_label(offence)
+label = formatting.period_label(period)
+offence_name = formatting.offence_label(offence)
 force_name = opts.forces.get(force_code, "") if force_code else ""
 
 # ---- the outcome mix: England and Wales, the force, its group
@@ -75,9 +78,7 @@ if force_code and force_name not in areas:
     st.info(
         f"{force_name} has no {offence_name.lower()} outcomes for the {label}: showing England and Wales only."
     )
-order = (
-    mix[mix["area_code"] == queries.NATIONAL_CODE].sort_values("share", ascending=True)["outcome"].tolist()
-)
+order = mix[mix["area_code"] == NATIONAL_CODE].sort_values("share", ascending=True)["outcome"].tolist()
 mix_table = mix.assign(offence_group=offence, period_end=period)[
     [
         "area_code",
@@ -93,9 +94,9 @@ mix_table = mix.assign(offence_group=offence, period_end=period)[
     ]
 ]
 colours = [
-    components.AREA_COLOURS["national"],
-    components.AREA_COLOURS["area"],
-    components.AREA_COLOURS["group"],
+    charts.AREA_COLOURS["national"],
+    charts.AREA_COLOURS["area"],
+    charts.AREA_COLOURS["group"],
 ]
 figure = go.Figure()
 # Horizontal grouped bars stack the first trace at the bottom: add them last to first
@@ -119,19 +120,19 @@ for colour, area in reversed(list(zip(colours, areas, strict=False))):
 figure.update_yaxes(categoryorder="array", categoryarray=order, automargin=True)
 figure.update_xaxes(tickformat=".0%", title="Share of outcomes assigned in the 12 months", rangemode="tozero")
 figure.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05, legend_traceorder="reversed")
-components.style(figure, height=140 + len(order) * (14 * len(areas) + 12))
+charts.style(figure, height=140 + len(order) * (14 * len(areas) + 12))
 
 
 def share_of(area_code: str, group: str) -> str:
     rows = mix_table[(mix_table["area_code"] == area_code) & (mix_table["outcome_group"] == group)]
-    return components.fmt_share(rows["share"].iloc[0] if len(rows) else None)
+    return formatting.fmt_share(rows["share"].iloc[0] if len(rows) else None)
 
 
 description = (
     f"Grouped bar chart of the share of {offence_name.lower()} outcomes in each outcome group, {label}, for "
     + ", ".join(areas)
-    + f". England and Wales: {share_of(queries.NATIONAL_CODE, 'charged_summonsed')} charged or summonsed, "
-    f"{share_of(queries.NATIONAL_CODE, 'evidential_difficulties_victim_does_not_support')} closed because the "
+    + f". England and Wales: {share_of(NATIONAL_CODE, 'charged_summonsed')} charged or summonsed, "
+    f"{share_of(NATIONAL_CODE, 'evidential_difficulties_victim_does_not_support')} closed because the "
     "victim did not support action"
     + (
         f"; {force_name}: {share_of(force_code, 'charged_summonsed')} and "
@@ -140,7 +141,7 @@ description = (
         else "."
     )
 )
-components.chart(
+charts.chart(
     "outcome-mix",
     "Outcome mix",
     figure,
@@ -166,7 +167,7 @@ components.chart(
 # ---- every force's charge rate and victim-does-not-support share
 
 by_force = queries.outcome_forces(version, period, offence)
-shares_funnel = queries.funnel(version, period, "outcome_share", offence)
+shares_funnel = shared.funnel(version, period, "outcome_share", offence)
 national_row = by_force[by_force["area_type"] == "national"]
 forces_table = (
     by_force[by_force["area_type"] == "force"]
@@ -201,8 +202,8 @@ if not forces_table.empty:
     for col, (column, name) in enumerate(SHARE_COLUMNS.items(), start=1):
         chosen = ranked["area_code"] == force_code
         for mask, colour, trace_name in (
-            (~chosen, components.NEUTRAL, "Other forces"),
-            (chosen, components.OKABE_ITO["orange"], "Chosen force"),
+            (~chosen, charts.NEUTRAL, "Other forces"),
+            (chosen, charts.OKABE_ITO["orange"], "Chosen force"),
         ):
             part = ranked[mask]
             if part.empty:
@@ -225,7 +226,7 @@ if not forces_table.empty:
             reference = float(national_row[column].iloc[0])
             figure.add_vline(
                 x=reference,
-                line={"color": components.OKABE_ITO["black"], "width": 2, "dash": "dash"},
+                line={"color": charts.OKABE_ITO["black"], "width": 2, "dash": "dash"},
                 annotation={"text": f"England and Wales: {reference:.0%}", "font": {"size": 12}},
                 annotation_position="bottom right",
                 row=1,
@@ -244,9 +245,9 @@ if not forces_table.empty:
         )
     figure.update_yaxes(categoryorder="array", categoryarray=list(ranked["area_name"]), automargin=True)
     figure.update_layout(barmode="overlay")
-    components.style(figure, height=max(320, 19 * len(ranked) + 140), legend_below=True)
+    charts.style(figure, height=max(320, 19 * len(ranked) + 140), legend_below=True)
     top, bottom = forces_table.iloc[0], forces_table.iloc[-1]
-    components.chart(
+    charts.chart(
         "outcome-forces",
         "Charge or summons rate and victim-does-not-support share, by force",
         figure,
@@ -317,7 +318,7 @@ figure = make_subplots(rows=1, cols=len(HEADLINE), shared_yaxes=True, subplot_ti
 for col, (group, group_name) in enumerate(HEADLINE.items(), start=1):
     for area, colour, dash in zip(
         trend_areas,
-        (components.AREA_COLOURS["national"], components.AREA_COLOURS["area"]),
+        (charts.AREA_COLOURS["national"], charts.AREA_COLOURS["area"]),
         ("solid", "dash"),
         strict=False,
     ):
@@ -336,10 +337,10 @@ for col, (group, group_name) in enumerate(HEADLINE.items(), start=1):
             row=1,
             col=col,
         )
-    figure.update_xaxes(range=components.time_range(trend["period_end"]), row=1, col=col)
+    figure.update_xaxes(range=charts.time_range(trend["period_end"]), row=1, col=col)
 figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-components.add_breaks(figure, rows=1, cols=len(HEADLINE))
-components.style(figure, height=400, legend_below=True)
+charts.add_breaks(figure, rows=1, cols=len(HEADLINE))
+charts.style(figure, height=400, legend_below=True)
 trend_table = trend.assign(offence_group=offence, period_end=trend["period_end"].dt.date)[
     [
         "area_code",
@@ -354,9 +355,9 @@ trend_table = trend.assign(offence_group=offence, period_end=trend["period_end"]
     ]
 ]
 national_trend = trend[
-    (trend["area_code"] == queries.NATIONAL_CODE) & (trend["outcome_group"] == "charged_summonsed")
+    (trend["area_code"] == NATIONAL_CODE) & (trend["outcome_group"] == "charged_summonsed")
 ]
-components.chart(
+charts.chart(
     "outcome-trend",
     "Outcome shares over time",
     figure,
@@ -389,4 +390,4 @@ components.chart(
     subtitle=offence_name
     + (f", {force_name} and England and Wales" if force_code else ", England and Wales"),
 )
-components.series_breaks_note()
+series_breaks_note()

@@ -2,7 +2,7 @@
 related offences, the latest figures with the change on a year earlier, and one
 force beside them; a map of every police force area's rate per 1,000 against the
 funnel plot's control limits; every force's own trend in small multiples, grouped by
-most similar group; and, when the ONS Appendix tables are loaded, the long national
+peer group; and, when the ONS Appendix tables are loaded, the long national
 series by financial year from 2002/03 as the ONS publishes it."""
 
 from __future__ import annotations
@@ -12,10 +12,14 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-import charts_map
-import components
-import filters
-import queries
+from hsinsight.dashboard import filters, formatting
+from hsinsight.dashboard.charts import map as charts_map
+from hsinsight.dashboard.charts import shared as charts
+from hsinsight.dashboard.frame import page_header, series_breaks_note, stop_with, warehouse_or_stop
+from hsinsight.dashboard.queries import overview as queries
+from hsinsight.dashboard.queries import shared
+from hsinsight.names import DEFAULT_OFFENCE, NATIONAL_CODE, NATIONAL_NAME
+from hsinsight.profiles.caveats import breaks_between
 
 #: Offence groups this page charts, in order; any the warehouse lacks are left out.
 CHART_GROUPS = (
@@ -34,17 +38,17 @@ LONG_SERIES_GROUPS = (
     "racially_or_religiously_aggravated_harassment",
 )
 
-version = components.warehouse_or_stop()
+version = warehouse_or_stop()
 opts = filters.options(version)
 
-components.page_header(
+page_header(
     "Recorded stalking and harassment",
     "How has recorded stalking and harassment changed in England and Wales, and in a chosen force?",
 )
 
 national = queries.national_series_12m(version)
 if national.empty or not opts.periods:
-    components.stop_with(
+    stop_with(
         "The published warehouse holds no 12-month figures for England and Wales. "
         "Run `make run` (or `hsinsight run`) with the recorded crime files, then reload."
     )
@@ -55,7 +59,7 @@ with picker:
 with when:
     period = filters.period_select(opts.periods, label="Headline figures for the 12 months to")
 
-areas = [(queries.NATIONAL_CODE, queries.NATIONAL_NAME)]
+areas = [(NATIONAL_CODE, NATIONAL_NAME)]
 frames = [national]
 if force_code:
     areas.append((force_code, opts.forces[force_code]))
@@ -77,11 +81,11 @@ shown = (
     .reset_index(drop=True)
 )
 
-st.subheader(f"{components.period_label(period)}")
+st.subheader(f"{formatting.period_label(period)}")
 for code, name in areas:
-    components.latest_metrics(shown, code, name, groups, period)
+    charts.latest_metrics(shown, code, name, groups, period)
 year_before = (pd.Timestamp(period) - pd.DateOffset(years=2)).date()
-crossed = components.breaks_between(year_before, period)
+crossed = breaks_between(year_before, period)
 if crossed:
     st.warning(
         "The change on a year earlier spans "
@@ -91,27 +95,27 @@ if crossed:
     )
 
 table = shown.assign(
-    offence=shown["offence_group"].map(components.offence_label),
+    offence=shown["offence_group"].map(formatting.offence_label),
     period_end=shown["period_end"].dt.date,
 )[["area_code", "area_name", "offence_group", "offence", "period_end", "offences"]]
 latest_national = shown[
-    (shown["area_code"] == queries.NATIONAL_CODE) & (shown["period_end"] == shown["period_end"].max())
+    (shown["area_code"] == NATIONAL_CODE) & (shown["period_end"] == shown["period_end"].max())
 ]
 description = (
     f"Line charts, one panel per offence{' and area' if force_code else ''}, of offences recorded in the "
     f"12 months to each quarter end from {shown['period_end'].min():%B %Y} to "
     f"{shown['period_end'].max():%B %Y}. In the latest 12 months England and Wales recorded "
     + ", ".join(
-        f"{components.fmt_count(row.offences)} {components.offence_label(row.offence_group).lower()}"
+        f"{formatting.fmt_count(row.offences)} {formatting.offence_label(row.offence_group).lower()}"
         for row in latest_national.itertuples()
     )
     + ". Dotted lines mark the recording-rule changes of April 2014, 2015, 2017, 2018 and 2020."
 )
 slug = force_code.lower() if force_code else "england_and_wales"
-components.chart(
+charts.chart(
     "recorded-12m",
     "Offences recorded in the 12 months to each quarter end",
-    components.trend_figure(shown, areas, groups),
+    charts.trend_figure(shown, areas, groups),
     table,
     description=description,
     file_name=f"hsinsight_recorded_12m_{slug}",
@@ -125,7 +129,7 @@ components.chart(
     },
     caveats=("recorded_crime", "series_breaks", "stalking_2020"),
 )
-components.series_breaks_note()
+series_breaks_note()
 
 # ---- small multiples: every force's own trend
 
@@ -136,7 +140,7 @@ GRID_COLUMNS = 6
 
 
 def small_multiples(frame: pd.DataFrame, group: str) -> tuple[go.Figure, pd.DataFrame]:
-    """One small panel per force of its 12-month recorded ``group``, most similar group
+    """One small panel per force of its 12-month recorded ``group``, peer group
     by group (each starting a row, named above it; forces in no group last), by name
     within one; each panel's own y axis from zero, a shared time axis."""
     rows = frame[frame["offence_group"] == group]
@@ -171,7 +175,7 @@ def small_multiples(frame: pd.DataFrame, group: str) -> tuple[go.Figure, pd.Data
         horizontal_spacing=0.035,
     )
     fig.update_annotations(font={"size": 11})
-    colour = components.OFFENCE_COLOURS.get(group, components.OKABE_ITO["black"])
+    colour = charts.OFFENCE_COLOURS.get(group, charts.OKABE_ITO["black"])
     for (r, c), force in zip(cells, forces.itertuples(), strict=True):
         panel = rows[rows["area_code"] == force.area_code]
         fig.add_trace(
@@ -198,13 +202,13 @@ def small_multiples(frame: pd.DataFrame, group: str) -> tuple[go.Figure, pd.Data
             yanchor="bottom",
             text=f"<b>{name}</b>",
             showarrow=False,
-            font={"size": 13, "color": components.OKABE_ITO["black"]},
+            font={"size": 13, "color": charts.OKABE_ITO["black"]},
         )
     fig.update_yaxes(rangemode="tozero", tickformat="~s", nticks=3, tickfont={"size": 9})
     fig.update_xaxes(tickformat="%Y", nticks=4, tickfont={"size": 9})
-    components.style(fig, height=170 * n_rows + 80, legend=False)
+    charts.style(fig, height=170 * n_rows + 80, legend=False)
     fig.update_layout(margin={"t": 70})
-    table = rows.assign(offence=rows["offence_group"].map(components.offence_label)).merge(
+    table = rows.assign(offence=rows["offence_group"].map(formatting.offence_label)).merge(
         forces[["area_code"]].reset_index(names="panel"), on="area_code"
     )
     table = table.sort_values(["panel", "period_end"]).assign(period_end=lambda f: f["period_end"].dt.date)[
@@ -215,12 +219,12 @@ def small_multiples(frame: pd.DataFrame, group: str) -> tuple[go.Figure, pd.Data
 
 # ---- the map and the small multiples (a warehouse without the funnel limits has neither)
 
-if queries.funnel_present(version):
-    map_offence = filters.get("offence") or filters.DEFAULT_OFFENCE
+if shared.funnel_present(version):
+    map_offence = filters.get("offence") or DEFAULT_OFFENCE
     if map_offence not in filters.OFFENCE_LABELS:
-        map_offence = filters.DEFAULT_OFFENCE
-    map_name = components.offence_label(map_offence).lower()
-    rates = queries.funnel(version, period, "rate_per_1000", map_offence)
+        map_offence = DEFAULT_OFFENCE
+    map_name = formatting.offence_label(map_offence).lower()
+    rates = shared.funnel(version, period, "rate_per_1000", map_offence)
     charts_map.render_map(
         "overview-map",
         "Where: recorded offences per 1,000 residents, by police force area",
@@ -230,9 +234,9 @@ if queries.funnel_present(version):
         value_name="Per 1,000 residents",
         value_format=",.2f",
         what=f"recorded {map_name} per 1,000 residents",
-        label=components.period_label(period),
+        label=formatting.period_label(period),
         file_name=f"hsinsight_map_rate_per_1000_{map_offence}_{period:%Y%m%d}",
-        subtitle=f"{components.offence_label(map_offence)} (the shared offence), {components.period_label(period)}",
+        subtitle=f"{formatting.offence_label(map_offence)} (the shared offence), {formatting.period_label(period)}",
     )
 
     trends = queries.force_trends(version)
@@ -252,7 +256,7 @@ if queries.funnel_present(version):
         change = ((now - before) / before.where(before > 0)).dropna().sort_values()
         grid_description = (
             f"Small multiples: {grid_table['area_code'].nunique()} line charts, one per force, of recorded "
-            f"{GRID_OFFENCES[grid_offence].lower()} in the 12 months to each quarter end, grouped by most similar "
+            f"{GRID_OFFENCES[grid_offence].lower()} in the 12 months to each quarter end, grouped by peer "
             "group, each with its own scale from zero."
             + (
                 f" On a year earlier, the largest rise is {change.index[-1]} ({change.iloc[-1]:+.0%}) and the "
@@ -261,9 +265,9 @@ if queries.funnel_present(version):
                 else ""
             )
         )
-        components.chart(
+        charts.chart(
             "force-grid",
-            "Every force's trend, by most similar group",
+            "Every force's trend, by peer group",
             grid_figure,
             grid_table,
             description=grid_description,
@@ -271,7 +275,7 @@ if queries.funnel_present(version):
             column_config={
                 "area_code": st.column_config.TextColumn("Area code"),
                 "area_name": st.column_config.TextColumn("Force"),
-                "peer_group_name": st.column_config.TextColumn("Most similar group"),
+                "peer_group_name": st.column_config.TextColumn("Peer group"),
                 "offence_group": st.column_config.TextColumn("Offence group"),
                 "offence": st.column_config.TextColumn("Offence"),
                 "period_end": st.column_config.DateColumn("12 months to", format="D MMM YYYY"),
@@ -312,27 +316,27 @@ def long_series_figure(frame: pd.DataFrame, groups: list[str]) -> go.Figure:
                 x=rows["period_end"],
                 y=rows["published_value"].astype("float64"),
                 mode="lines+markers",
-                name=components.offence_label(group),
+                name=formatting.offence_label(group),
                 line={
-                    "color": components.OFFENCE_COLOURS.get(group, components.OKABE_ITO["black"]),
+                    "color": charts.OFFENCE_COLOURS.get(group, charts.OKABE_ITO["black"]),
                     "width": 2.5,
                 },
                 marker={"size": 5},
                 customdata=rows["financial_year"],
                 hovertemplate=(
                     "%{customdata}<br>%{y:,.0f} recorded offences"
-                    f"<extra>{components.offence_label(group)}</extra>"
+                    f"<extra>{formatting.offence_label(group)}</extra>"
                 ),
             )
         )
     fig.update_yaxes(rangemode="tozero", tickformat=",d", title="Recorded offences")
-    fig.update_xaxes(range=components.time_range(frame["period_end"]), title="Financial year ending")
-    components.add_breaks(fig)
-    return components.style(fig, height=460)
+    fig.update_xaxes(range=charts.time_range(frame["period_end"]), title="Financial year ending")
+    charts.add_breaks(fig)
+    return charts.style(fig, height=460)
 
 
 st.header("England and Wales since 2002/03", anchor="long-series")
-if not queries.published_totals_present(version):
+if not shared.published_totals_present(version):
     long_series = None
 else:
     long_series = queries.long_national_series(version)
@@ -357,7 +361,7 @@ else:
         .reset_index(drop=True)
     )
     long_table = long_shown.assign(
-        offence=long_shown["offence_group"].map(components.offence_label),
+        offence=long_shown["offence_group"].map(formatting.offence_label),
         period_start=long_shown["period_start"].dt.date,
         period_end=long_shown["period_end"].dt.date,
     )[
@@ -380,13 +384,13 @@ else:
         f"from {financial_year(long_shown['period_end'].min())} to {financial_year(last_end)}, as the ONS "
         f"Appendix tables publish them ({', '.join(releases)}). In {financial_year(last_end)}: "
         + ", ".join(
-            f"{components.fmt_count(row.published_value)} {components.offence_label(row.offence_group).lower()}"
+            f"{formatting.fmt_count(row.published_value)} {formatting.offence_label(row.offence_group).lower()}"
             for row in latest_year.itertuples()
         )
         + ". Gaps are years the table marks as not available (no code of its own yet). Dotted lines mark the "
         "recording-rule changes of April 2014, 2015, 2017, 2018 and 2020."
     )
-    components.chart(
+    charts.chart(
         "appendix-long-series",
         "Offences recorded in England and Wales each financial year, as the ONS publishes them",
         long_series_figure(long_shown, long_groups),

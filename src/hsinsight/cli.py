@@ -36,10 +36,11 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     from hsinsight import fetch
+    from hsinsight.sources.registry import describe_registry, load_registry
 
-    registry = fetch.load_registry(args.registry)
+    registry = load_registry(args.registry)
     if args.list:
-        print(fetch.describe_registry(registry))
+        print(describe_registry(registry))
         return 0
     unknown = [source for source in args.sources if source not in registry]
     if unknown:
@@ -82,7 +83,7 @@ def _run_from_url(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.raw:
-        from hsinsight.fetch import is_url
+        from hsinsight.sources.registry import is_url
 
         if is_url(args.raw):
             return _run_from_url(args)
@@ -91,11 +92,13 @@ def _run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else cfg.warehouse
     print(f"raw files: {raw}")
     if args.orchestrator == "airflow":
-        from hsinsight.airflow_runner import LAST_RUN_LOG, airflow_environment, run_pipeline
+        from hsinsight.airflow.environment import airflow_environment
+        from hsinsight.airflow.runner import run_pipeline
+        from hsinsight.names import INGEST_DAG_PREFIX, LAST_RUN_LOG, TRANSFORM_DAG_ID
 
         log_file = airflow_environment(cfg).home / LAST_RUN_LOG
         print(
-            "running the Airflow DAGs: every source's ingest DAG, then hsinsight_transform on the raw "
+            f"running the Airflow DAGs: every source's ingest DAG, then {TRANSFORM_DAG_ID} on the raw "
             f"assets they updated; log: {log_file}",
             flush=True,
         )
@@ -109,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         loaded = {event["extra"].get("source"): event["extra"] for event in outcome.events}
         for run in outcome.ingest:
-            source = run.dag_id.removeprefix("hsinsight_ingest_")
+            source = run.dag_id.removeprefix(INGEST_DAG_PREFIX)
             if source in loaded:
                 extra = loaded[source]
                 flag = " [SYNTHETIC]" if extra.get("synthetic") else ""
@@ -120,11 +123,11 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 print(f"  {run.dag_id}: nothing new")
         if outcome.transform is None:
-            print("no source had new data, so hsinsight_transform did not run; the warehouse is up to date")
+            print(f"no source had new data, so {TRANSFORM_DAG_ID} did not run; the warehouse is up to date")
         else:
             dbt_tasks = [t for t in outcome.transform.task_states if t.startswith("dbt.")]
             print(
-                f"  hsinsight_transform {outcome.transform.run_id}: {outcome.transform.state} "
+                f"  {TRANSFORM_DAG_ID} {outcome.transform.run_id}: {outcome.transform.state} "
                 f"(one dbt build, reported by {len(dbt_tasks) - 1} node and test tasks)"
             )
         if warehouse.is_file():
@@ -223,7 +226,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _airflow(args: argparse.Namespace) -> int:
-    from hsinsight.airflow_runner import serve
+    from hsinsight.airflow.standalone import serve
 
     return serve(settings(), host=args.host, port=args.port)
 

@@ -30,6 +30,18 @@ from hsinsight import publish as publishing
 from hsinsight.config import Settings
 from hsinsight.config import settings as default_settings
 from hsinsight.errors import HsinsightError, QualityCheckFailed
+from hsinsight.raw import (
+    RECOGNITION_RECORD,
+    _keep_last_good,
+    copy_raw_layer,
+    last_good,
+    load_recognition_record,
+    raw_store,
+    raw_store_dir,
+    roll_back_raw_stores,
+    save_recognition_record,
+    store_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,40 +87,6 @@ def ingest(
     return ingesting.ingest_directory(
         Path(raw_dir), Path(build_db), cfg, previous=previous, sources=sources, recognised=recognised
     )
-
-
-#: Beside the raw stores: which sources' tables each file read by an ingest DAG holds,
-#: by content, so the other sources' DAGs need not read its header rows again.
-RECOGNITION_RECORD = "recognised.json"
-
-
-def load_recognition_record(warehouse: Path) -> dict[str, list[str]]:
-    """The recognition record of the raw stores of ``warehouse`` (empty when missing or
-    unreadable: it is only a shortcut, every file it lacks is read)."""
-    import json
-
-    try:
-        record = json.loads((raw_store_dir(warehouse) / RECOGNITION_RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(record, dict):
-        return {}
-    return {k: v for k, v in record.items() if isinstance(v, list) and all(isinstance(s, str) for s in v)}
-
-
-def save_recognition_record(warehouse: Path, record: dict[str, list[str]]) -> None:
-    """Write the record durably (under the warehouse's lock, which the ingest holds)."""
-    import json
-    import uuid
-
-    folder = raw_store_dir(warehouse)
-    folder.mkdir(parents=True, exist_ok=True)
-    work = folder / f".{RECOGNITION_RECORD}.{uuid.uuid4().hex[:8]}"
-    try:
-        work.write_text(json.dumps(record, sort_keys=True, indent=0), encoding="utf-8")
-        publishing.durable_replace(work, folder / RECOGNITION_RECORD)
-    finally:
-        work.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- leftovers
@@ -238,112 +216,6 @@ def sweep_leftovers(
     return removed
 
 
-# --------------------------------------------------------------------------- raw stores
-#
-# Under Airflow every source has its own ingest DAG, so its raw rows persist between
-# runs in a raw store of its own: <warehouse folder>/raw/<source id>.duckdb, replaced
-# atomically like the warehouse. The transform DAG assembles a build from every store.
-#
-# A store's last good state (the one the last published build was made from) is kept
-# beside it, as <store>.last-good (a hard link to the old file; an empty file when
-# there was no store), from the moment an ingest changes the store until a transform
-# publishes a build made from it. When dbt or a quality check rejects the build, the
-# stores are rolled back to that state, so one bad release does not fail every later
-# transform: the rejected file is loaded again (and rejected again) only if it is
-# still in the raw folder.
-
-RAW_STORE_FOLDER = "raw"
-LAST_GOOD_SUFFIX = ".last-good"
-
-
-def raw_store_dir(warehouse: Path) -> Path:
-    """The folder of the raw stores of the warehouse published at ``warehouse``."""
-    return Path(warehouse).resolve().parent / RAW_STORE_FOLDER
-
-
-def raw_store(warehouse: Path, source_id: str) -> Path:
-    """The raw store of ``source_id`` for the warehouse published at ``warehouse``."""
-    return raw_store_dir(warehouse) / f"{source_id}.duckdb"
-
-
-def last_good(store: Path) -> Path:
-    """Where the last good state of ``store`` is kept while a change is not yet published."""
-    return Path(store).with_name(Path(store).name + LAST_GOOD_SUFFIX)
-
-
-def store_fingerprint(path: Path) -> str | None:
-    """What identifies the file now at ``path`` (inode, size, modification time), or None."""
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def _keep_last_good(store: Path) -> None:
-    """Before ``store`` is replaced: keep its state as the last good one, unless a state
-    not yet published is kept already (the older, published one stays the last good)."""
-    good = last_good(store)
-    if good.exists():
-        return
-    work = good.with_name(f".{good.name}.{os.getpid()}")
-    work.unlink(missing_ok=True)
-    if store.is_file():
-        try:
-            os.link(store, work)
-        except OSError:  # a file system without hard links: a copy
-            shutil.copy2(store, work)
-    else:
-        work.write_bytes(b"")
-    publishing.durable_replace(work, good)
-
-
-def pending_raw_stores(warehouse: Path) -> dict[str, Path]:
-    """The stores changed since the last publish, by source id, each with its last good state."""
-    folder = raw_store_dir(warehouse)
-    found = {}
-    for good in sorted(folder.glob(f"*.duckdb{LAST_GOOD_SUFFIX}")):
-        found[good.name.removesuffix(f".duckdb{LAST_GOOD_SUFFIX}")] = good
-    return found
-
-
-def accept_raw_stores(warehouse: Path, used: dict[str, str | None] | None = None) -> list[str]:
-    """After a publish: the stores the build was made from are the last good state now.
-
-    ``used`` maps a source to the fingerprint of the store the build was assembled from;
-    a store changed since then keeps its last good state. Returns the sources accepted.
-    """
-    accepted = []
-    for source_id, good in pending_raw_stores(warehouse).items():
-        store = raw_store(warehouse, source_id)
-        if used is not None and used.get(source_id) != store_fingerprint(store):
-            continue
-        good.unlink(missing_ok=True)
-        accepted.append(source_id)
-    if accepted:
-        publishing.fsync_dir(raw_store_dir(warehouse))
-    return accepted
-
-
-def roll_back_raw_stores(warehouse: Path) -> list[str]:
-    """Put every store changed since the last publish back to its last good state (a
-    store that did not exist then is removed). Returns one line per store."""
-    rolled = []
-    for source_id, good in pending_raw_stores(warehouse).items():
-        store = raw_store(warehouse, source_id)
-        if good.stat().st_size == 0:
-            store.unlink(missing_ok=True)
-            good.unlink(missing_ok=True)
-            publishing.fsync_dir(store.parent)
-            rolled.append(f"raw store {source_id}: removed (it did not exist before the rejected change)")
-        else:
-            publishing.durable_replace(good, store)
-            rolled.append(f"raw store {source_id}: back to its last published state")
-    for line in rolled:
-        log.warning("rolled back %s", line)
-    return rolled
-
-
 def _is_rejection(exc: BaseException) -> bool:
     """Whether the build was rejected by dbt or by the quality gate (its data are at fault)."""
     from hsinsight.errors import TransformError
@@ -426,7 +298,7 @@ def _fill_raw_layer(con, warehouse: Path, cfg: Settings) -> tuple[dict[str, int]
         used[source_id] = store_fingerprint(store)
         origin = store if used[source_id] else warehouse if warehouse.is_file() else None
         if origin is not None:
-            ingesting.copy_raw_layer(con, origin, {source_id})
+            copy_raw_layer(con, origin, {source_id})
         tables = sorted({layout.raw_table for layout in layouts})
         rows[source_id] = sum(
             con.execute(f"select count(*) from raw.{table}").fetchone()[0] for table in tables
@@ -494,7 +366,7 @@ def _sync_raw_stores(build_db: Path, warehouse: Path, cfg: Settings) -> list[str
             con = duckdb.connect(str(work))
             try:
                 ingesting.prepare_raw(con, cfg)
-                ingesting.copy_raw_layer(con, Path(build_db), {source_id})
+                copy_raw_layer(con, Path(build_db), {source_id})
                 con.execute("checkpoint")
             finally:
                 con.close()

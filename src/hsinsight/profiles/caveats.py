@@ -1,7 +1,8 @@
 """The words that travel with a problem profile's figures: the synthetic-data banner, the
 caveats users must see next to the numbers, and the recording-rule changes that break the
-series. The dashboard shows these same words (``dashboards/components.py`` imports them),
-so a profile and the page it is downloaded from say the same thing."""
+series. The dashboard shows these same words (``hsinsight.dashboard.frame`` and
+``hsinsight.dashboard.charts.shared`` import them), so a profile and the page it is
+downloaded from say the same thing."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ CAVEATS = {
         "territorial force in the same 12 months) from the middle."
     ),
     "peer_groups": (
-        "Most similar groups are hsinsight's own grouping of forces by population and urbanity, not "
+        "Peer groups are hsinsight's own grouping of forces by population and urbanity, not "
         "HMICFRS's. British Transport Police and City of London are in no group."
     ),
     "btp_rate": "British Transport Police has no resident population, so no rate per 1,000.",

@@ -27,10 +27,9 @@ import duckdb
 import pandas as pd
 
 from hsinsight.errors import HsinsightError
+from hsinsight.names import NATIONAL_CODE
 from hsinsight.profiles.figures import is_missing
 
-NATIONAL_CODE = "K04000001"
-NATIONAL_NAME = "England and Wales"
 OFFENCES = ("stalking", "harassment")
 #: The steps of marts.attrition, in order.
 CPS_COUNTS = ("recorded", "charged_summonsed", "prosecuted", "convicted")

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from hsinsight.names import NATIONAL_NAME
 from hsinsight.profiles import charts
 from hsinsight.profiles.caveats import (
     CAVEATS,
@@ -32,7 +33,7 @@ from hsinsight.profiles.caveats import (
     breaks_between,
 )
 from hsinsight.profiles.charts import AREA_COLOURS, OKABE_ITO, Bar, Series
-from hsinsight.profiles.data import CPS_COUNTS, NATIONAL_NAME, Profile
+from hsinsight.profiles.data import CPS_COUNTS, Profile
 from hsinsight.profiles.figures import format_figure, format_value, is_missing
 from hsinsight.profiles.rules import QUESTIONS_FILE, SUMMARY_FILE, load_questions
 
@@ -188,7 +189,7 @@ def _comparison_rows(profile: Profile, rows: Sequence[tuple[str, str]], *, previ
         if previous:
             prev = f"{key}_previous"
             cells.append(figure_cell(prev, f.get(prev)) if prev in f else '<td class="n na">–</td>')
-        for suffix in ("_england_and_wales", "_msg"):
+        for suffix in ("_england_and_wales", "_peer_group"):
             other = key + suffix
             cells.append(figure_cell(other, f.get(other)) if other in f else '<td class="n na">–</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -353,7 +354,7 @@ def _three(p: Profile, key: str) -> list[Bar]:
     return [
         Bar(p.area_name, _f(f.get(key)), AREA_COLOURS["force"]),
         Bar(NATIONAL_NAME, _f(f.get(f"{key}_england_and_wales")), AREA_COLOURS["national"]),
-        Bar(PEER, _f(f.get(f"{key}_msg")), AREA_COLOURS["group"]),
+        Bar(PEER, _f(f.get(f"{key}_peer_group")), AREA_COLOURS["group"]),
     ]
 
 
@@ -433,7 +434,7 @@ def _recording_section(p: Profile) -> str:
     series = [
         Series(p.area_name, AREA_COLOURS["force"], "", _points(t, "harassment_to_stalking_ratio")),
         Series(NATIONAL_NAME, AREA_COLOURS["national"], "6 3", _points(t, "harassment_to_stalking_ratio_england_and_wales")),
-        Series(PEER, AREA_COLOURS["group"], "2 2", _points(t, "harassment_to_stalking_ratio_msg")),
+        Series(PEER, AREA_COLOURS["group"], "2 2", _points(t, "harassment_to_stalking_ratio_peer_group")),
     ]  # fmt: skip
     chart = charts.line_chart(
         "Harassment crimes recorded per stalking crime",
@@ -786,7 +787,7 @@ def _trend_section(p: Profile) -> str:
         series = [Series(p.area_name, AREA_COLOURS["force"], "", _points(t, column))]
         if has_rates:
             series += [
-                Series(PEER, AREA_COLOURS["group"], "2 2", _points(t, f"{column}_msg")),
+                Series(PEER, AREA_COLOURS["group"], "2 2", _points(t, f"{column}_peer_group")),
                 Series(
                     NATIONAL_NAME, AREA_COLOURS["national"], "6 3", _points(t, f"{column}_england_and_wales")
                 ),
@@ -807,8 +808,8 @@ def _trend_section(p: Profile) -> str:
     for r in march.to_dict("records"):
         end = r["period_end"]
         cells = [f"<td>{_e(_period(end))}</td>"]
-        for key in ("stalking_offences", "stalking_rate_per_1000", "stalking_rate_per_1000_msg",
-                    "harassment_offences", "harassment_rate_per_1000", "harassment_rate_per_1000_msg",
+        for key in ("stalking_offences", "stalking_rate_per_1000", "stalking_rate_per_1000_peer_group",
+                    "harassment_offences", "harassment_rate_per_1000", "harassment_rate_per_1000_peer_group",
                     "harassment_to_stalking_ratio"):  # fmt: skip
             cells.append(
                 f'<td class="n{" na" if is_missing(r.get(key)) else ""}" data-trend="{_e(key)}" '

@@ -3,7 +3,7 @@ written, so the document and the sentence and question templates write a figure 
 
 A figure is named by its ``marts.problem_profile`` column (``stalking_offences``,
 ``harassment_to_stalking_ratio`` ...; the comparators end ``_england_and_wales`` and
-``_msg``, the force's peer group) or by a name the profile derives from another mart:
+``_peer_group``, the force's peer group) or by a name the profile derives from another mart:
 ``cps_<offence>_<step>`` (``marts.attrition``, the force's CPS Area),
 ``court_<section>_<measure>`` (``marts.court_outcomes``), ``restraining_orders_on_*``
 (``marts.restraining_orders``) and ``<measure>_previous`` (the same measure a year earlier).
@@ -14,7 +14,11 @@ from __future__ import annotations
 import pandas as pd
 
 #: A figure's comparator suffixes, and what they are called in the document.
-COMPARATORS = {"_england_and_wales": "England and Wales", "_msg": "peer group", "_previous": "a year earlier"}
+COMPARATORS = {
+    "_england_and_wales": "England and Wales",
+    "_peer_group": "peer group",
+    "_previous": "a year earlier",
+}
 
 #: Figures that are words, not numbers (filled into templates as they are).
 TEXT_FIGURES = frozenset(
@@ -32,7 +36,7 @@ TEXT_FIGURES = frozenset(
 
 
 def base_name(key: str) -> str:
-    """The figure a comparator belongs to (``stalking_offences_msg`` -> ``stalking_offences``)."""
+    """The figure a comparator belongs to (``stalking_offences_peer_group`` -> ``stalking_offences``)."""
     for suffix in COMPARATORS:
         if key.endswith(suffix):
             return key[: -len(suffix)]

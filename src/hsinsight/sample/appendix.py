@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from hsinsight.names import NATIONAL_NAME
 from hsinsight.sample.common import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -175,7 +176,7 @@ def write(out_dir: Path, forces: Sequence[Force], counts: Counts, seed: int = SE
     rows = [
         [title(seed, "Police recorded crime by offence, England and Wales; summed from this sample.")],
         [release_title()],
-        ["England and Wales"],
+        [NATIONAL_NAME],
         [
             "Some shorthand is used in this table. [x] indicates that data are not available; [u] indicates "
             "the percentage change is not reported because the base number of offences is less than 50."

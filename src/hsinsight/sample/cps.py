@@ -23,6 +23,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+from hsinsight.names import NATIONAL_CODE
 from hsinsight.sample.common import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -153,7 +154,7 @@ def rows(forces: Sequence[Force], seed: int = SEED) -> list[list[object]]:
 
 def write(out_dir: Path, forces: Sequence[Force], seeds_dir: Path, seed: int = SEED) -> list[Path]:
     """Write the CPS workbook; return its path."""
-    names = {a: None for y in (FIRST_YEAR, LAST_YEAR) for a in areas(y)} | {NATIONAL: "K04000001"}
+    names = {a: None for y in (FIRST_YEAR, LAST_YEAR) for a in areas(y)} | {NATIONAL: NATIONAL_CODE}
     check_spellings(seeds_dir, names, "cps_area_name_variants.csv", "cps_area_code")
     data = Sheet(
         SHEET_NAME,

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hsinsight.names import NATIONAL_CODE, NATIONAL_NAME
 from hsinsight.sample.common import (
     BTP,
     SEED,
@@ -47,7 +48,7 @@ HEADER = (
 
 #: ONS spells these police force areas differently from ``forces.csv``.
 ONS_SPELLING = {"E23000034": "London, City of", "E23000035": "Devon & Cornwall"}
-ENGLAND_AND_WALES = ("K04000001", "England and Wales")
+ENGLAND_AND_WALES = (NATIONAL_CODE, NATIONAL_NAME)
 ENGLAND = ("E92000001", "England")
 WALES = ("W92000004", "Wales")
 

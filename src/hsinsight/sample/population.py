@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from hsinsight.names import NATIONAL_CODE, NATIONAL_NAME
 from hsinsight.sample.common import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -43,7 +44,6 @@ from hsinsight.sample.common import (
 
 FILE_NAME = "ons-mid-year-population-estimates-pfa-mid-2012-to-mid-2024-synthetic.xlsx"
 HEADER = ("Code", "Name", "Geography", "Sex", "Age group", "Population")
-ENGLAND_AND_WALES_CODE = "K04000001"
 ALL_AGES = "All ages"
 AGED_16_TO_59 = "Aged 16 to 59"
 #: Synthetic England and Wales population at each mid-year.
@@ -123,7 +123,7 @@ def write(out_dir: Path, forces: Sequence[Force], seed: int = SEED) -> list[Path
             [title(seed, f"Population of police force areas at mid-{year}; invented figures.")],
             [f"Mid-year population estimates, police force areas in England and Wales, mid-{year}"],
             list(HEADER),
-            [ENGLAND_AND_WALES_CODE, "England and Wales", "Country", "Persons", ALL_AGES, england_and_wales],
+            [NATIONAL_CODE, NATIONAL_NAME, "Country", "Persons", ALL_AGES, england_and_wales],
         ]
         rows += [
             [
@@ -137,7 +137,7 @@ def write(out_dir: Path, forces: Sequence[Force], seed: int = SEED) -> list[Path
             for f in ordered
         ]
         rows += [
-            [ENGLAND_AND_WALES_CODE, "England and Wales", "Country", sex, AGED_16_TO_59, n]
+            [NATIONAL_CODE, NATIONAL_NAME, "Country", sex, AGED_16_TO_59, n]
             for sex, n in aged_16_to_59(england_and_wales, year).items()
         ]
         sheets.append(

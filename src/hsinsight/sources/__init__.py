@@ -1,4 +1,6 @@
-"""The official file layouts hsinsight recognises, one module per publisher."""
+"""What a source is: the official file layouts hsinsight recognises, one module per
+publisher, and the sources registry (``registry.yml``, read by :mod:`.registry`)
+saying where each source's files come from."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ parsed as (
 ),
 
 -- with_periods, reporting_bodies, with_reporting_body, with_offence_group:
--- shared with the other Home Office staging model (macros/reference_lookups.sql).
+-- shared with the other Home Office staging model (macros/staging/home_office_quarter_ctes.sql).
 {{ home_office_quarter_ctes('parsed') }},
 
 final as (

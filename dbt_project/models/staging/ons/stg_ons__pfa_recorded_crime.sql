@@ -43,7 +43,7 @@ parsed as (
 ),
 
 -- reporting_bodies, with_area_code, with_periods, area_types, with_area_type:
--- shared with the other ONS police force area staging model (macros/area_names.sql).
+-- shared with the other ONS police force area staging model (macros/staging/ons_area_ctes.sql).
 {{ ons_area_ctes('parsed') }},
 
 final as (

@@ -1,0 +1,1 @@
+"""The dashboard's charts: the shared house style and components, funnel plots and the map."""
