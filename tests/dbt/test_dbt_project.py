@@ -605,6 +605,29 @@ def test_parse_puts_every_node_in_its_exact_schema(tmp_path):
     assert all(n["config"]["contract"]["enforced"] and n["config"]["materialized"] == "table" for n in marts)
     assert all(c.get("data_type") for n in marts for c in n["columns"].values())
 
+    # The lineage runs staging -> intermediate -> marts: a model in models/intermediate/
+    # reads no mart, and a model built on marts lives in models/marts/ and says so.
+    folder = {
+        node["unique_id"]: node["original_file_path"].split("/")[1]
+        for node in nodes.values()
+        if node["resource_type"] == "model"
+    }
+    back_edges = [
+        (node["name"], parent)
+        for node in nodes.values()
+        if node["resource_type"] == "model" and folder[node["unique_id"]] == "intermediate"
+        for parent in node["depends_on"]["nodes"]
+        if folder.get(parent) == "marts"
+    ]
+    assert back_edges == []
+    for node in nodes.values():
+        if node["resource_type"] != "model":
+            continue
+        built_on_marts = any(folder.get(parent) == "marts" for parent in node["depends_on"]["nodes"])
+        if node["schema"] == "intermediate" and built_on_marts:
+            assert folder[node["unique_id"]] == "marts", node["name"]
+            assert "Built on the mart" in node["description"], node["name"]
+
 
 # --------------------------------------------------------------------------- sample
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from hsinsight.profiles.caveats import SERIES_BREAKS
 
+#: Okabe-Ito colours: distinguishable with the common forms of colour blindness. The
+#: dashboard draws with the same palette.
 OKABE_ITO = {
     "black": "#000000",
     "orange": "#E69F00",

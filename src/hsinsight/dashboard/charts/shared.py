@@ -21,17 +21,10 @@ from hsinsight.dashboard.formatting import (
 )
 from hsinsight.profiles.caveats import CAVEATS, SERIES_BREAKS
 
-#: Okabe-Ito colours: distinguishable with the common forms of colour blindness.
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
+# Okabe-Ito colours (distinguishable with the common forms of colour blindness): one
+# palette for the dashboard and the printed profiles.
+from hsinsight.profiles.charts import OKABE_ITO
+
 #: Colours for series in order (yellow last: faint on white).
 SERIES_COLOURS = [
     OKABE_ITO[c]
