@@ -21,11 +21,11 @@ import pytest
 from hsinsight import ingest, transform
 from hsinsight.config import Settings
 from hsinsight.errors import TransformError
+from hsinsight.names import NATIONAL_CODE
 from hsinsight.sources.home_office import RECORDED_CRIME_PFA
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CSV = PROJECT_ROOT / "data" / "sample" / "home_office_police_recorded_crime_pfa.csv"
-NATIONAL = "K04000001"
 
 RAW_COLUMNS = [c.name for c in RECORDED_CRIME_PFA.columns]
 METADATA_COLUMNS = ["_file_name", "_sheet", "_sha256", "_loaded_at", "_row_number"]
@@ -271,7 +271,7 @@ def test_national_12_months_to_december_2016_is_the_sum_of_the_force_rows(handma
             select offence_group, offences from marts.recorded_crime_12m
             where area_code = ? and period_end = date '2016-12-31'
             """,
-            [NATIONAL],
+            [NATIONAL_CODE],
         )
     )
     assert got == expected
@@ -351,11 +351,11 @@ def test_a_suppressed_count_is_null_and_makes_no_total(handmade):
         where offence_code = '8L' and period_end = date '2017-06-30' and area_code in ('E23000034', ?)
         order by area_code
         """,
-        [NATIONAL],
+        [NATIONAL_CODE],
     )
     # City of London's cell is '[x]' (never zero) and England and Wales has no total
     # that quarter, rather than one short of a force.
-    assert rows == [("E23000034", None), (NATIONAL, None)]
+    assert rows == [("E23000034", None), (NATIONAL_CODE, None)]
     windows = query(
         handmade,
         """
@@ -391,7 +391,7 @@ def test_central_fraud_bodies_are_left_out(handmade):
         ("force", "E23000032", "Kent"),
         ("force", "E23000034", "City of London"),
         ("force", "E23000035", "Devon and Cornwall"),
-        ("national", NATIONAL, "England and Wales"),
+        ("national", NATIONAL_CODE, "England and Wales"),
     ]
     # They are in staging, recognised for what they are.
     assert query(
@@ -415,7 +415,7 @@ def test_quarterly_national_rows_add_up_every_force(handmade):
         select n.period_end, n.offence_code, n.offences, forces.offences
         from marts.recorded_crime_quarterly n
         full join forces using (period_end, offence_code)
-        where n.area_code = '{NATIONAL}' and n.offences is distinct from forces.offences
+        where n.area_code = '{NATIONAL_CODE}' and n.offences is distinct from forces.offences
         """,
     )
     assert mismatches == []
@@ -696,7 +696,7 @@ def test_sample_national_totals_match_the_inspection(tmp_path):
             db,
             "select offence_group, offences from marts.recorded_crime_12m "
             "where area_code = ? and period_end = date '2016-12-31'",
-            [NATIONAL],
+            [NATIONAL_CODE],
         )
     )
     assert got["harassment"] == expected["8L"] == 202_755

@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from conftest import isolated_settings
+from hsinsight.names import NATIONAL_CODE
 
 OFFICIAL = Path(__file__).resolve().parents[1] / "fixtures" / "official"
-NATIONAL = "K04000001"
 SURREY = "E23000031"
 
 
@@ -74,7 +74,7 @@ def _one(warehouse: Path, publisher_table: str, area_code: str, period_end: dt.d
     ],
 )
 def test_ons_pfa_england_and_wales_total_is_as_printed(warehouse, release, period_end, printed):
-    row = _one(warehouse, "ons_pfa_tables", NATIONAL, period_end, "stalking_and_harassment")
+    row = _one(warehouse, "ons_pfa_tables", NATIONAL_CODE, period_end, "stalking_and_harassment")
     assert row[0] == release
     assert row[1] == "national"
     assert row[3] == printed
@@ -151,7 +151,7 @@ def test_rolling_table_england_and_wales_is_the_sum_of_its_forces(warehouse):
     ],
 )
 def test_computed_national_totals_to_march_2018_from_the_2017_18_sheet(warehouse, offence_group, computed):
-    row = _one(warehouse, "ons_appendix_tables", NATIONAL, dt.date(2018, 3, 31), offence_group)
+    row = _one(warehouse, "ons_appendix_tables", NATIONAL_CODE, dt.date(2018, 3, 31), offence_group)
     assert row[0] == "year ending September 2025"
     assert row[2] == dt.date(2017, 4, 1)
     assert row[6] == computed
@@ -161,11 +161,11 @@ def test_computed_national_totals_to_march_2018_from_the_2017_18_sheet(warehouse
 
 def test_computed_subgroup_and_its_comparison_with_the_ons_pfa_table(warehouse):
     # 8L + 8M + 8Q + 8R in 2017/18 (8U only from April 2020)
-    row = _one(warehouse, "ons_pfa_tables", NATIONAL, dt.date(2018, 3, 31), "stalking_and_harassment")
+    row = _one(warehouse, "ons_pfa_tables", NATIONAL_CODE, dt.date(2018, 3, 31), "stalking_and_harassment")
     assert row[6] == 124_393 + 1_882 + 10_296 + 159_377
     assert row[7] == 295_571 - row[6]
     # only 2017/18 is loaded: no window ending later is complete
-    later = _one(warehouse, "ons_pfa_tables", NATIONAL, dt.date(2018, 12, 31), "stalking_and_harassment")
+    later = _one(warehouse, "ons_pfa_tables", NATIONAL_CODE, dt.date(2018, 12, 31), "stalking_and_harassment")
     assert later[6] is None and later[7] is None
 
 
