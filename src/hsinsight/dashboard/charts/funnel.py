@@ -8,7 +8,7 @@ would be by chance alone, beyond the 99.8% ones about one in 500.
 
 The limits come from ``marts.funnel_limits`` (dbt_project/models/marts/comparison/funnel_limits.sql
 says how they are computed); the curves drawn between the forces are the same formula
-evaluated along the axis (:func:`limit_curve`; tests/test_dashboard_map.py checks it
+evaluated along the axis (:func:`limit_curve`; tests/dashboard/test_dashboard_map.py checks it
 against the mart's values at every force's volume).
 Where forces differ by more than chance (over-dispersion) the page shows the limits
 widened for it (the *_adjusted columns) and says so.

@@ -4,7 +4,7 @@
 page issues with its default filters (no force or CPS Area chosen, the default offence,
 the latest period), through one connection and without the cache: ``bench/`` times
 them. :data:`PAGE_SQL` lists the statements each page runs. Keep both in step with the
-pages: tests/test_dashboard.py checks that a page issues exactly these statements.
+pages: tests/dashboard/test_dashboard.py checks that a page issues exactly these statements.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ PAGE_QUERIES: dict[str, Callable[[WarehouseVersion], None]] = {
 }
 
 #: Page slug -> the statements its queries run (the frame's included), for the
-#: dbt exposures (tests/test_marts.py checks each exposure reads exactly these). The
+#: dbt exposures (tests/dbt/test_marts.py checks each exposure reads exactly these). The
 #: published totals statements run only on a warehouse that has that mart.
 PAGE_SQL: dict[str, tuple[str, ...]] = {
     "overview": (
