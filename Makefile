@@ -12,13 +12,14 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/hsinsight prepare
 	@touch $(STAMP)
 
 ## help: list the commands (this text)
 help:
 	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): /  make \1\t/' | expand -t 20
 
-## setup: create .venv/ from pyproject.toml and constraints.txt (every other target does this first)
+## setup: create .venv/ from pyproject.toml and constraints.txt, then parse the dbt project and migrate .airflow/ (every other target does this first)
 setup: $(STAMP)
 
 ## chromium: install Debian's chromium for the browser tests (needs root; run once before make test)
@@ -26,11 +27,10 @@ chromium:
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
 	else apt-get update -q && apt-get install -y -q chromium; fi
 
-## run: build the warehouse from the bundled sample through the Airflow DAGs, then serve the dashboard
+## run: build the warehouse from the bundled sample through the Airflow DAGs and serve the dashboard (from the moment it is published)
 DASHBOARD_PORT ?= 8501
 run: setup
-	$(BIN)/hsinsight run --orchestrator airflow
-	$(BIN)/hsinsight dashboard --port $(DASHBOARD_PORT)
+	$(BIN)/hsinsight run --orchestrator airflow --dashboard-port $(DASHBOARD_PORT)
 
 ## airflow: Airflow on this machine (standalone, SQLite, 127.0.0.1:8080) with the DAGs loaded; prints the URL and login
 airflow: setup

@@ -19,15 +19,19 @@ one does, so ``make test-fast`` never builds anything.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
 
 from hsinsight.config import Settings
+from hsinsight.names import LAST_RUN_LOG
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TESTS = Path(__file__).resolve().parent
+#: The log of the round ``dags_published`` ran, kept beside its warehouse.
+ROUND_LOG = "airflow-round.log"
 
 #: The tiers, cheapest first: each is a folder of tests/ and a marker.
 TIERS = ("unit", "properties", "dbt", "pipeline", "airflow", "dashboard")
@@ -107,4 +111,6 @@ def dags_published(airflow_home: Path, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIRFLOW_HOME", str(airflow_home))
         outcome = run_pipeline(cfg.sample_dir, cfg.warehouse, cfg, output=None)
+    # The round's log, kept from the runs later tests make in the same Airflow home.
+    shutil.copyfile(airflow_home / LAST_RUN_LOG, cfg.warehouse.parent / ROUND_LOG)
     return cfg, outcome

@@ -88,8 +88,23 @@ def _run(args: argparse.Namespace) -> int:
         if is_url(args.raw):
             return _run_from_url(args)
     cfg = settings()
-    raw = Path(args.raw) if args.raw else cfg.sample_dir
     warehouse = Path(args.warehouse) if args.warehouse else cfg.warehouse
+    if args.dashboard_port is None:
+        return _run_and_report(args, cfg, warehouse)
+    serving = DashboardOnPublish(lambda: _start_dashboard(warehouse, "127.0.0.1", args.dashboard_port))
+    try:
+        status = _run_and_report(args, cfg, warehouse, on_event=serving.on_event)
+    except BaseException:
+        serving.stop()
+        raise
+    if status != 0:
+        serving.stop()
+        return status
+    return serving.serve()
+
+
+def _run_and_report(args: argparse.Namespace, cfg, warehouse: Path, on_event=None) -> int:
+    raw = Path(args.raw) if args.raw else cfg.sample_dir
     print(f"raw files: {raw}")
     if args.orchestrator == "airflow":
         from hsinsight.airflow.environment import airflow_environment
@@ -109,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
             output=sys.stdout if args.verbose else None,
             fresh=args.fresh,
             wait=not args.no_wait,
+            on_event=on_event,
         )
         loaded = {event["extra"].get("source"): event["extra"] for event in outcome.events}
         for run in outcome.ingest:
@@ -128,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
             dbt_tasks = [t for t in outcome.transform.task_states if t.startswith("dbt.")]
             print(
                 f"  {TRANSFORM_DAG_ID} {outcome.transform.run_id}: {outcome.transform.state} "
-                f"(one dbt build, reported by {len(dbt_tasks) - 1} node and test tasks)"
+                f"(one dbt build, reported by {len(dbt_tasks) - 1} model and seed tasks)"
             )
         if warehouse.is_file():
             from hsinsight.report import describe_warehouse
@@ -209,11 +225,18 @@ def _dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+    command, env = _dashboard_command(app, warehouse, args.host, args.port)
+    # Become the Streamlit server, so Ctrl-C and a terminate signal reach it directly.
+    os.execve(sys.executable, command, env)
+
+
+def _dashboard_command(app: Path, warehouse: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The Streamlit server's command line and environment for the dashboard app."""
     env = dict(os.environ, HSINSIGHT_WAREHOUSE=str(warehouse))
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", args.host,
-        "--server.port", str(args.port),
+        "--server.address", host,
+        "--server.port", str(port),
         "--server.headless", "true",
         # The app reads a published warehouse; it does not reload when its source changes.
         "--server.fileWatcherType", "none",
@@ -221,8 +244,80 @@ def _dashboard(args: argparse.Namespace) -> int:
         # Readers get the app's own menu only; deploy and developer options stay hidden.
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
-    # Become the Streamlit server, so Ctrl-C and a terminate signal reach it directly.
-    os.execve(sys.executable, command, env)
+    return command, env
+
+
+def _start_dashboard(warehouse: Path, host: str, port: int):
+    """The dashboard's Streamlit server, started in a process of its own."""
+    import subprocess
+
+    cfg = settings()
+    command, env = _dashboard_command(
+        cfg.project_root / "dashboards" / "app.py", Path(warehouse).resolve(), host, port
+    )
+    print(
+        f"dashboard: http://{host}:{port}  (warehouse {Path(warehouse).resolve()}; Ctrl-C to stop)",
+        flush=True,
+    )
+    return subprocess.Popen(command, env=env)
+
+
+class DashboardOnPublish:
+    """``hsinsight run --dashboard-port``: the dashboard served from the moment the
+    transform publishes the warehouse (the profiles and the run log are still being
+    written), or, when nothing was published this run, once the run has ended; then
+    until Ctrl-C. A run that fails stops it.
+
+    ``start`` starts the server and returns its process; ``on_event`` takes the Airflow
+    runner's task events (see :func:`hsinsight.airflow.runner.run_pipeline`)."""
+
+    def __init__(self, start) -> None:
+        self._start = start
+        self.process = None
+
+    def on_event(self, event: dict) -> None:
+        from hsinsight.names import TRANSFORM_DAG_ID
+
+        published = (event.get("dag_id"), event.get("task_id"), event.get("state")) == (
+            TRANSFORM_DAG_ID,
+            "publish",
+            "success",
+        )
+        if published and self.process is None:
+            self.process = self._start()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+    def serve(self) -> int:
+        """Start the server unless it runs, and wait for it (Ctrl-C or a terminate signal
+        stops it); its exit status."""
+        import signal
+
+        if self.process is None:
+            self.process = self._start()
+        previous = signal.signal(signal.SIGTERM, lambda *_: self.process.terminate())
+        try:
+            return self.process.wait()
+        except KeyboardInterrupt:
+            self.process.send_signal(signal.SIGINT)
+            return self.process.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from hsinsight.airflow.environment import airflow_environment
+    from hsinsight.airflow.runner import prepare
+    from hsinsight.transform import manifest_path
+
+    cfg = settings()
+    prepare(cfg, progress=sys.stdout)
+    print(f"dbt manifest: {manifest_path(cfg)}")
+    print(f"Airflow metadata database: {airflow_environment(cfg).database}")
+    return 0
 
 
 def _airflow(args: argparse.Namespace) -> int:
@@ -345,6 +440,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="when another run is building the warehouse, stop at once (exit status 1, recorded in the "
         "run log as refused) instead of waiting for it to finish",
     )
+    run.add_argument(
+        "--dashboard-port",
+        type=int,
+        metavar="PORT",
+        help="then serve the dashboard on 127.0.0.1:PORT until Ctrl-C: with the Airflow DAGs, from "
+        "the moment the transform publishes the warehouse, while the profiles are still written "
+        "(make run)",
+    )
     run.set_defaults(handler=_run)
 
     fetch = commands.add_parser(
@@ -422,6 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse", metavar="PATH", help="published warehouse (default: data/warehouse/hsinsight.duckdb)"
     )
     profile.set_defaults(handler=_profile)
+
+    prepare = commands.add_parser(
+        "prepare",
+        help="write the dbt manifest and migrate the local Airflow home, when needed (make setup runs it)",
+        description="What the DAGs need before their first run, done once: the dbt project parsed into "
+        "dbt_project/target/manifest.json (again whenever the project changes) and the local Airflow "
+        "home's metadata database migrated ($AIRFLOW_HOME, default .airflow/). Every run checks both.",
+    )
+    prepare.set_defaults(handler=_prepare)
 
     dash = commands.add_parser("dashboard", help="serve the Streamlit dashboards")
     dash.add_argument(

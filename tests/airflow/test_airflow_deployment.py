@@ -93,4 +93,4 @@ def test_the_dag_folder_deploys_into_a_fresh_airflow_with_nothing_prepared(tmp_p
     assert not [p for p in root.rglob("*.duckdb")]
     details = _airflow(env, "tasks", "list", TRANSFORM_DAG_ID)
     assert "dbt.build" in details.stdout
-    assert "dbt.recorded_crime_12m.run" in details.stdout
+    assert "dbt.recorded_crime_12m" in details.stdout

@@ -48,17 +48,19 @@ def test_a_failed_model_and_a_failed_test_are_failed_tasks_and_nothing_is_publis
     states = error.pipeline_run.transform.task_states
     # dbt ran once, and failed; each failed node is a failed task of its own ...
     assert states[PRODUCER] == "failed"
-    assert states["dbt.broken_on_purpose.run"] == "failed"
-    assert states["dbt.recorded_crime_12m.run"] == "success"
-    assert states["dbt.recorded_crime_12m.test"] == "failed"
+    assert states["dbt.broken_on_purpose"] == "failed"
+    # (a model that built but failed a test fails its task; its dependants do not run)
+    assert states["dbt.recorded_crime_12m"] == "failed"
+    assert states["dbt.problem_profile"] == "upstream_failed"
     # ... the rest of the graph that does not depend on them is reported built ...
-    assert states["dbt.forces.seed"] == "success" and states["dbt.stg_ons__population.run"] == "success"
+    assert states["dbt.forces"] == "success" and states["dbt.stg_ons__population"] == "success"
     # ... and nothing after the build ran: no checks on a failed build, no publish.
     assert states["quality_checks"] == "upstream_failed" and states["publish"] == "upstream_failed"
     assert states["record_run"] == "success" and states["cleanup"] == "success"
     by_task = {failure["task_id"]: failure for failure in error.failures}
-    assert "broken_on_purpose" in by_task["dbt.broken_on_purpose.run"]["error"]
-    assert "recorded_crime_12m" in by_task["dbt.recorded_crime_12m.test"]["error"]
+    assert "broken_on_purpose" in by_task["dbt.broken_on_purpose"]["error"]
+    test_failure = by_task["dbt.recorded_crime_12m"]["error"]
+    assert "recorded_crime_12m built, but 1 of the" in test_failure and "fails_on_purpose" in test_failure
     # The build's own failure names both nodes and dbt's reason for each.
     build_error = by_task[PRODUCER]["error"]
     assert "broken_on_purpose" in build_error and "no_such_column" in build_error

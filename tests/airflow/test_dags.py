@@ -24,7 +24,7 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import isolated_settings
+from conftest import ROUND_LOG, isolated_settings
 from hsinsight import raw, runs, transform
 from hsinsight.airflow.callbacks import FAILURES_ENV
 from hsinsight.airflow.environment import (
@@ -273,12 +273,8 @@ def test_transform_dag_runs_dbt_once_and_has_a_task_per_dbt_node_and_the_pipelin
     # One task runs dbt (the whole project's `dbt build`); every other dbt task reports a node.
     assert tasks[PRODUCER]["upstream"] == ["assemble"]
     node_tasks = dbt_tasks - {PRODUCER}
-    assert {
-        t.removeprefix("dbt.").removesuffix(".run") for t in node_tasks if t.endswith(".run")
-    } == dbt_models()
-    assert {
-        t.removeprefix("dbt.").removesuffix(".seed") for t in node_tasks if t.endswith(".seed")
-    } == dbt_seeds()
+    # One task per model and per seed, named by it (its tests are reported by it).
+    assert {t.removeprefix("dbt.") for t in node_tasks} == dbt_models() | dbt_seeds()
     for task_id in node_tasks:
         assert tasks[task_id]["retries"] == 0, task_id
         upstream = set(tasks[task_id]["upstream"])
@@ -291,11 +287,6 @@ def test_transform_dag_runs_dbt_once_and_has_a_task_per_dbt_node_and_the_pipelin
         else:
             assert upstream == {"assemble", PRODUCER}, task_id
             assert tasks[task_id]["trigger_rule"] == "all_done_min_one_success", task_id
-    # Every node's tests are reported by a task after its own.
-    for task_id in node_tasks:
-        if task_id.endswith(".test"):
-            node = task_id.removesuffix(".test")
-            assert tasks[task_id]["upstream"] in ([f"{node}.run"], [f"{node}.seed"]), task_id
     assert tasks["start_build"]["upstream"] == [] and tasks["start_build"]["is_setup"]
     assert tasks["assemble"]["upstream"] == ["start_build"]
     assert tasks[PRODUCER]["retries"] == 0
@@ -367,7 +358,7 @@ def test_every_dbt_test_runs_in_the_one_build_and_fails_a_task_of_each_node_it_t
     }
     assert on_nodes and on_nodes <= reported
     for node_id in tests_per_node:
-        assert f"dbt.{node_id.rsplit('.', 1)[-1]}.test" in tasks, node_id
+        assert f"dbt.{node_id.rsplit('.', 1)[-1]}" in tasks, node_id
     # A relationships test from a staging model to a seed, which no single node's run would
     # run, is in the build and fails the test task of each node it reads.
     by_name = {node["name"]: key for key, node in nodes.items()}
@@ -417,7 +408,10 @@ def test_ingest_dags_update_their_assets_and_trigger_the_transform(dags_publishe
     assert outcome.transform is not None and outcome.published
     states = outcome.transform.task_states
     assert set(states.values()) == {"success"}, states
-    assert {t for t in states if t.endswith(".run")} == {f"dbt.{m}.run" for m in dbt_models()}
+    assert {f"dbt.{m}" for m in dbt_models() | dbt_seeds()} <= set(states)
+    # The DAG folder was parsed once for the round (not again for each of the eleven runs).
+    log = (cfg.warehouse.parent / ROUND_LOG).read_text(encoding="utf-8", errors="replace")
+    assert log.count("Filling up the DagBag") == 1
     assert states[PRODUCER] == "success"
     # Airflow's own record: the warehouse asset was updated by publish.
     db = sqlite3.connect(airflow_home / "airflow.db")

@@ -458,6 +458,37 @@ def test_dbt_artefacts_stay_beside_the_build_file(handmade):
     assert (logs / "dbt.log").is_file()
 
 
+def test_each_build_starts_from_the_last_parse_and_sees_what_changed_since(tmp_path):
+    """dbt's parse of the project is kept between builds (each in a new folder) and handed
+    to the next; a model edited since is parsed again, not read from the old parse."""
+    import shutil
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "__pycache__")
+    )
+    cfg = dataclasses.replace(Settings.from_env(), dbt_project_dir=project)
+    cache = transform.parse_cache(project, "hsinsight.duckdb")
+
+    def parse(run: str) -> tuple[str, dict]:
+        build = tmp_path / run / "hsinsight.duckdb"
+        build.parent.mkdir()
+        target, logs = transform._run_dbt(["parse"], build, cfg)
+        text = (logs / "dbt.log").read_text(encoding="utf-8")
+        return text, json.loads((target / "manifest.json").read_text())["nodes"]
+
+    first, _ = parse("first")
+    assert "Starting full parse" in first or "Unable to do partial parsing" in first
+    assert cache.is_file()
+    second, _ = parse("second")
+    assert "Unable to do partial parsing" not in second and "Starting full parse" not in second
+    model = project / "models" / "marts" / "recorded_crime" / "recorded_crime_12m.sql"
+    model.write_text(model.read_text() + "\n-- edited after the last parse\n")
+    third, nodes = parse("third")
+    assert "Starting full parse" not in third
+    assert "edited after the last parse" in nodes["model.hsinsight.recorded_crime_12m"]["raw_code"]
+
+
 # ------------------------------------------------------------------------- failures
 
 

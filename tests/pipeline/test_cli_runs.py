@@ -63,3 +63,35 @@ def test_run_through_airflow_reports_every_dag_and_changes_nothing_the_second_ti
     # Airflow's own log goes to a file unless asked for (-v), and the data are labelled.
     assert "[info" not in result.stdout
     assert "SYNTHETIC" in result.stdout
+
+
+def test_make_runs_command_serves_the_dashboard_and_ctrl_c_stops_both(dags_published, airflow_home, tmp_path):
+    """`make run` is `hsinsight run --orchestrator airflow --dashboard-port PORT`: here nothing
+    is new (the session's first round built the warehouse), so the dashboard is served
+    once the run has ended, on the published warehouse; Ctrl-C stops the server and the run."""
+    import signal
+    import socket
+
+    from browser_support import free_port, serving
+
+    cfg, _ = dags_published
+    port = free_port()
+    command = [
+        str(BIN / "hsinsight"), "run", "--orchestrator", "airflow",
+        "--warehouse", str(cfg.warehouse), "--dashboard-port", str(port),
+    ]  # fmt: skip
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(airflow_home),
+        HSINSIGHT_QUALITY_DIR=str(cfg.quality_dir),
+        HSINSIGHT_QUARANTINE_DIR=str(cfg.quarantine_dir),
+    )
+    log = tmp_path / "make-run.log"
+    with serving(command, port, log, env=env, timeout=600) as process:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    output = log.read_text()
+    assert "hsinsight_transform did not run; the warehouse is up to date" in output
+    assert f"dashboard: http://127.0.0.1:{port}" in output
+    with socket.socket() as sock:  # the server has stopped with the run
+        assert sock.connect_ex(("127.0.0.1", port)) != 0

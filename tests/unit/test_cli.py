@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 
 import pytest
@@ -11,7 +12,9 @@ from cli_support import BIN, hsinsight
 from hsinsight.sources.base import SYNTHETIC_MARKER
 
 
-@pytest.mark.parametrize("command", [[], ["sample"], ["run"], ["docs"], ["airflow"], ["dashboard"]])
+@pytest.mark.parametrize(
+    "command", [[], ["sample"], ["run"], ["docs"], ["airflow"], ["dashboard"], ["prepare"]]
+)
 def test_help(tmp_path, command):
     result = hsinsight(*command, "--help", tmp_path=tmp_path)
     assert result.returncode == 0
@@ -77,3 +80,73 @@ def test_docs_without_a_published_warehouse_says_what_to_do(tmp_path):
     )
     assert result.returncode == 1
     assert "no published warehouse" in result.stderr and "hsinsight run" in result.stderr
+
+
+class _Server:
+    """Stands in for the dashboard's server process."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def poll(self):
+        return 0 if self.stopped else None
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def wait(self) -> int:
+        return 0
+
+
+def test_run_serves_the_dashboard_from_the_transforms_publish_once() -> None:
+    from hsinsight.cli import DashboardOnPublish
+
+    started: list[_Server] = []
+    serving = DashboardOnPublish(lambda: started.append(_Server()) or started[-1])
+    for event in (
+        {"dag_id": "hsinsight_ingest_cps_vawg", "task_id": "ingest", "state": "success"},
+        {"dag_id": "hsinsight_transform", "task_id": "publish", "state": "running"},
+        {"dag_id": "hsinsight_transform", "task_id": "quality_checks", "state": "success"},
+    ):
+        serving.on_event(event)
+    assert started == []
+    published = {"dag_id": "hsinsight_transform", "task_id": "publish", "state": "success"}
+    serving.on_event(published)
+    serving.on_event(published)
+    assert len(started) == 1 and serving.process is started[0]
+    # a run that fails afterwards stops it
+    serving.stop()
+    assert started[0].stopped
+
+
+def test_run_serves_the_dashboard_when_the_run_ends_if_nothing_was_published() -> None:
+    from hsinsight.cli import DashboardOnPublish
+
+    started: list[_Server] = []
+    serving = DashboardOnPublish(lambda: started.append(_Server()) or started[-1])
+    serving.on_event({"dag_id": "hsinsight_ingest_cps_vawg", "task_id": "ingest", "state": "success"})
+    assert started == []
+    assert serving.serve() == 0
+    assert len(started) == 1
+
+
+def test_the_airflow_runner_hands_each_task_event_on_as_it_comes(tmp_path) -> None:
+    import json
+    import sys
+
+    from hsinsight.airflow.driver import PROGRESS_PREFIX
+    from hsinsight.airflow.runner import _stream
+
+    events = [
+        {"step": "transform", "dag_id": "hsinsight_transform", "task_id": "publish", "state": state}
+        for state in ("running", "success")
+    ]
+    script = (
+        "".join(f"print({PROGRESS_PREFIX + json.dumps(e)!r})\n" for e in events) + "print('other output')\n"
+    )
+    seen: list[dict] = []
+    code, _ = _stream(
+        [sys.executable, "-c", script], dict(os.environ), tmp_path, tmp_path / "log", None, None, seen.append
+    )
+    assert code == 0 and seen == events
+    assert "other output" in (tmp_path / "log").read_text()

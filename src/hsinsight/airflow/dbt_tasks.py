@@ -1,5 +1,6 @@
 """The transform DAG's dbt tasks: one ``dbt build`` of the whole project, and a task per
-dbt node that reports the node's result from it. Imported by the DAG file.
+dbt model or seed that reports from it the node's result and its data tests'. Imported by
+the DAG file.
 
 This is astronomer-cosmos's WATCHER idea (one dbt run, model-level visibility in
 Airflow), done with the project's own dbt runner. Cosmos's ``ExecutionMode.WATCHER``
@@ -21,8 +22,12 @@ Here the build task runs ``dbt build`` once (:func:`hsinsight.transform.build`, 
 a process of its own that has exited when the task ends) and pushes one XCom, the
 result of every node read from dbt's ``run_results.json``. The node tasks start after
 it, whether it succeeded or failed, read that one XCom and succeed or fail with their
-node's result and dbt's message for it; they never run dbt. Cosmos still reads the dbt
-graph (from the manifest, or by ``dbt ls`` when there is none).
+node's result and its tests' (dbt's message for the node, or for each test that failed);
+they never run dbt. A node's tests are reported by the node's own task, not by a task of
+their own: the failed task is the same (a model whose test fails is not built, as dbt
+build has it: its dependants do not run), and it halves the tasks, each of which costs
+the run about 0.1 s whatever it does. Cosmos still reads the dbt graph (from the
+manifest, or by ``dbt ls`` when there is none).
 """
 
 from __future__ import annotations
@@ -42,8 +47,9 @@ BUILD_TASK = "build"
 RESULTS_KEY = "results"
 #: dbt statuses of a node that did what it should (a test that warned passed).
 PASSED = frozenset({"success", "pass", "warn"})
-#: The node types that get a task of their own, and that task's name.
-NODE_TASKS = {"model": "run", "seed": "seed", "snapshot": "snapshot"}
+#: The node types that get a task of their own (``dbt.<node name>``), which reports the
+#: node and the data tests on it.
+NODE_TYPES = frozenset({"model", "seed", "snapshot"})
 
 
 # --------------------------------------------------------------------------- the graph
@@ -75,7 +81,7 @@ def load_graph(project: Path, manifest: Path | None) -> tuple[dict[str, dict], d
         ),
     )
     graph.load(method=LoadMode.DBT_MANIFEST if manifest else LoadMode.DBT_LS)
-    kinds = set(NODE_TASKS)
+    kinds = NODE_TYPES
     nodes = {
         key: {
             "name": node.resource_name,
@@ -157,8 +163,9 @@ def build(build: str) -> dict:
     return counts
 
 
-def report_node(unique_id: str, name: str, kind: str, build_task_id: str) -> str:
-    """Succeed or fail with the result the build reported for the dbt node ``unique_id``."""
+def report_node(unique_id: str, name: str, kind: str, tests: list[str], build_task_id: str) -> dict:
+    """Succeed or fail with what the build reported for the dbt node ``unique_id`` and for
+    every data test on it (the node's own failure first; else each failed test)."""
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -171,56 +178,45 @@ def report_node(unique_id: str, name: str, kind: str, build_task_id: str) -> str
         )
     status = result["status"]
     log.info("%s %s: %s in %.2f s %s", kind, name, status, result["seconds"], result["message"])
-    if status in PASSED:
-        return status
     if status == "skipped":
         raise AirflowFailException(
             f"{kind} {name}: skipped by the dbt build because a node or test it depends on failed "
             f"(see task {build_task_id!r})"
         )
-    raise AirflowFailException(
-        result.get("described") or f"{kind} {name}: {status.upper()}: {result['message']}"
-    )
-
-
-def report_tests(unique_id: str, name: str, tests: list[str], build_task_id: str) -> dict:
-    """Succeed or fail with the results of every data test on the dbt node ``unique_id``."""
-    from airflow.sdk import get_current_context
-    from airflow.sdk.exceptions import AirflowFailException
-
-    results = get_current_context()["ti"].xcom_pull(task_ids=build_task_id, key=RESULTS_KEY) or {}
-    failed, passed = [], {}
+    if status not in PASSED:
+        raise AirflowFailException(
+            result.get("described") or f"{kind} {name}: {status.upper()}: {result['message']}"
+        )
+    counts: dict[str, int] = {status: 1}
+    failed = []
     for test in tests:
-        result = results.get(test)
+        found = results.get(test)
         test_name = _node_name(test)
-        if result is None:
+        if found is None:
             failed.append(f"test {test_name}: not reported by the dbt build")
             continue
-        status = result["status"]
-        log.info("test %s: %s in %.2f s %s", test_name, status, result["seconds"], result["message"])
-        if status in PASSED:
-            passed[status] = passed.get(status, 0) + 1
-        elif status == "skipped":
+        log.info("test %s: %s in %.2f s %s", test_name, found["status"], found["seconds"], found["message"])
+        if found["status"] == "skipped":
             # dbt skips a test over two nodes when the other node failed (or was skipped):
             # that node's task fails and says why; this node is not to blame.
             log.warning("test %s: skipped by dbt, because another node it tests did not build", test_name)
-            passed[status] = passed.get(status, 0) + 1
-        else:
+        elif found["status"] not in PASSED:
             failed.append(
-                result.get("described") or f"test {test_name}: {status.upper()}: {result['message']}"
+                found.get("described") or f"test {test_name}: {found['status'].upper()}: {found['message']}"
             )
+            continue
+        counts[f"test {found['status']}"] = counts.get(f"test {found['status']}", 0) + 1
     if failed:
         raise AirflowFailException(
-            f"{len(failed)} of the {len(tests)} tests on {name} failed:\n"
+            f"{kind} {name} built, but {len(failed)} of the {len(tests)} tests on it failed:\n"
             + "\n".join(f"  - {f}" for f in failed)
         )
-    return passed
+    return counts
 
 
 def dbt_tasks(project: Path, manifest: Path | None, build_path: str, after: Any) -> Any:
-    """The ``dbt`` task group: ``dbt.build`` (after ``after``), then ``dbt.<node>.run`` or
-    ``.seed`` for every model or seed and ``dbt.<node>.test`` for the tests on it. Each
-    runs in :func:`~hsinsight.airflow.callbacks.task_wrapper`, like every task of the DAGs."""
+    """The ``dbt`` task group: ``dbt.build`` (after ``after``), then ``dbt.<node>`` for
+    every model or seed, reporting the node and the tests on it. Each runs in :func:`~hsinsight.airflow.callbacks.task_wrapper`, like every task of the DAGs."""
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.sdk import TaskGroup
     from airflow.task.trigger_rule import TriggerRule
@@ -233,45 +229,34 @@ def dbt_tasks(project: Path, manifest: Path | None, build_path: str, after: Any)
             op_kwargs={"build": build_path},
             doc_md="`dbt build` of the whole project on the build file: the run's one dbt invocation.",
         )
-        last: dict[str, Any] = {}
-        first: dict[str, Any] = {}
+        task: dict[str, Any] = {}
         for key, node in sorted(nodes.items(), key=lambda item: item[1]["name"]):
-            with TaskGroup(group_id=node["name"]):
-                own = PythonOperator(
-                    task_id=NODE_TASKS[node["type"]],
-                    python_callable=task_wrapper(report_node),
-                    op_kwargs={
-                        "unique_id": key,
-                        "name": node["name"],
-                        "kind": node["type"],
-                        "build_task_id": build_task.task_id,
-                    },
-                    doc_md=f"The result of {node['type']} `{node['name']}` in the dbt build.",
-                )
-                first[key] = last[key] = own
-                if tests.get(key):
-                    tested = PythonOperator(
-                        task_id="test",
-                        python_callable=task_wrapper(report_tests),
-                        op_kwargs={
-                            "unique_id": key,
-                            "name": node["name"],
-                            "tests": tests[key],
-                            "build_task_id": build_task.task_id,
-                        },
-                        doc_md=f"The results of the {len(tests[key])} data tests on `{node['name']}`.",
-                    )
-                    own >> tested
-                    last[key] = tested
+            if node["name"] == BUILD_TASK:
+                raise ValueError(f"dbt node {key} is named like the build task {BUILD_TASK!r}: rename it")
+            task[key] = PythonOperator(
+                task_id=node["name"],
+                python_callable=task_wrapper(report_node),
+                op_kwargs={
+                    "unique_id": key,
+                    "name": node["name"],
+                    "kind": node["type"],
+                    "tests": tests.get(key, []),
+                    "build_task_id": build_task.task_id,
+                },
+                doc_md=(
+                    f"The result of {node['type']} `{node['name']}` in the dbt build, and of the "
+                    f"{len(tests.get(key, []))} data tests on it."
+                ),
+            )
         for key, node in nodes.items():
             parents = [p for p in node["parents"] if p in nodes]
             for parent in parents:
-                last[parent] >> first[key]
+                task[parent] >> task[key]
             if not parents:
                 # After the build, failed or not (so a failed node fails with its own
                 # message), but not when the build never ran (``after`` failed).
-                build_task >> first[key]
-                after >> first[key]
-                first[key].trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
+                build_task >> task[key]
+                after >> task[key]
+                task[key].trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
     after >> build_task
     return group, build_task

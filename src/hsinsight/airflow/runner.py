@@ -26,7 +26,7 @@ import fcntl
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -43,7 +43,7 @@ from hsinsight.config import Settings
 from hsinsight.names import LAST_RUN_LOG
 from hsinsight.streaming import run_streaming
 
-__all__ = ["AirflowRunError", "DagRunResult", "PipelineRun", "progress_line", "run_pipeline"]
+__all__ = ["AirflowRunError", "DagRunResult", "PipelineRun", "prepare", "progress_line", "run_pipeline"]
 
 #: Taken in the Airflow home: one run at a time per home.
 LOCK_FILE = ".hsinsight.lock"
@@ -143,9 +143,10 @@ def _stream(
     log_file: Path,
     output: IO[str] | None,
     progress: IO[str] | None = None,
+    on_event: Callable[[dict], None] | None = None,
 ) -> tuple[int, list[str]]:
     """Run ``command``, writing each output line to ``log_file`` and echoing it to ``output``
-    (and its progress lines, readably, to ``progress``)."""
+    (and its progress lines, readably, to ``progress``, and as events to ``on_event``)."""
     from hsinsight.airflow.driver import PROGRESS_PREFIX
 
     with open(log_file, "w", encoding="utf-8") as saved:
@@ -163,6 +164,12 @@ def _stream(
                 if shown:
                     progress.write(shown + "\n")
                     progress.flush()
+            if on_event is not None and line.startswith(PROGRESS_PREFIX):
+                try:
+                    event = json.loads(line[len(PROGRESS_PREFIX) :])
+                except ValueError:
+                    return
+                on_event(event)
 
         try:
             return run_streaming(command, env=env, cwd=cwd, on_line=on_line)
@@ -223,6 +230,7 @@ def run_pipeline(
     progress: IO[str] | None | bool = True,
     fresh: bool = False,
     wait: bool = True,
+    on_event: Callable[[dict], None] | None = None,
 ) -> PipelineRun:
     """Run every ingest DAG once on ``raw_dir`` and, if any loaded something new, the
     transform DAG, the way the scheduler would on their asset events (see
@@ -231,7 +239,8 @@ def run_pipeline(
     ``output`` receives Airflow's output as it is produced (``None`` to keep quiet; it is
     always saved to ``<AIRFLOW_HOME>/hsinsight-last-run.log``); ``progress`` receives a
     line as each task starts or ends: the DAG, the task, its state and how far the run is
-    (by default standard output when ``output`` is None; ``None`` or ``False`` for none). Raises
+    (by default standard output when ``output`` is None; ``None`` or ``False`` for none), and
+    ``on_event`` the same as a dict (``dag_id``, ``task_id``, ``state``, ...) as it happens. Raises
     :class:`AirflowRunError` naming each failed task and its error unless every DAG run
     succeeded; the published warehouse is then exactly as it was, unless the transform
     DAG published the other sources' new data.
@@ -242,7 +251,7 @@ def run_pipeline(
     :class:`~hsinsight.publish.WarehouseBusy` after writing a ``refused`` row to the
     run log.
     """
-    from hsinsight import pipeline, runs, transform
+    from hsinsight import pipeline, runs
     from hsinsight import publish as publishing
 
     raw_dir, warehouse = Path(raw_dir).resolve(), Path(warehouse).resolve()
@@ -251,8 +260,6 @@ def run_pipeline(
     elif progress is False:
         progress = None
     airflow_env = airflow_environment(cfg, warehouse)
-    # The transform DAG renders its dbt tasks from the project's manifest.
-    transform.ensure_manifest(cfg)
     run_id = runs.new_run_id("airflow")
 
     def say(message: str) -> None:
@@ -267,28 +274,57 @@ def run_pipeline(
         raise
     try:
         airflow_env.env = publishing.delegate_env(warehouse, airflow_env.env)
-        return _run_locked(airflow_env, raw_dir, warehouse, output, progress, fresh)
+        return _run_locked(airflow_env, cfg, raw_dir, warehouse, output, progress, fresh, on_event)
     finally:
         publishing.release(warehouse)
 
 
+def prepare(cfg: Settings, *, output: IO[str] | None = None, progress: IO[str] | None = None) -> None:
+    """Make the project ready to run its DAGs here (``make setup`` does it once, and every
+    run checks it): the dbt manifest written when the project changed or was never parsed,
+    the local Airflow home's metadata database migrated when needed."""
+    airflow_env = airflow_environment(cfg)
+    with _locked(airflow_env.home):
+        _prepare(airflow_env, cfg, output, progress)
+
+
+def _prepare(
+    airflow_env: AirflowEnvironment, cfg: Settings, output: IO[str] | None, progress: IO[str] | None
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hsinsight import transform
+
+    if progress is not None and migration_needed(airflow_env):
+        progress.write(f"migrating the Airflow metadata database {airflow_env.database}\n")
+        progress.flush()
+    # The transform DAG renders its dbt tasks from the project's manifest: written (when
+    # the project changed, or the first time) by `dbt parse` while `airflow db migrate`
+    # runs, each in a process of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        manifest = pool.submit(transform.ensure_manifest, cfg)
+        ensure_database(airflow_env, output=output)
+        manifest.result()
+
+
 def _run_locked(
     airflow_env: AirflowEnvironment,
+    cfg: Settings,
     raw_dir: Path,
     warehouse: Path,
     output: IO[str] | None,
     progress: IO[str] | None,
     fresh: bool,
+    on_event: Callable[[dict], None] | None = None,
 ) -> PipelineRun:
     with _locked(airflow_env.home):
-        if progress is not None and migration_needed(airflow_env):
-            progress.write(f"migrating the Airflow metadata database {airflow_env.database}\n")
-            progress.flush()
-        ensure_database(airflow_env, output=output)
+        _prepare(airflow_env, cfg, output, progress)
         log_file = airflow_env.home / LAST_RUN_LOG
         conf = json.dumps({"raw_dir": str(raw_dir), "warehouse": str(warehouse), "fresh": fresh})
         command = [sys.executable, "-m", "hsinsight.airflow.driver", conf]
-        returncode, tail = _stream(command, airflow_env.env, airflow_env.home, log_file, output, progress)
+        returncode, tail = _stream(
+            command, airflow_env.env, airflow_env.home, log_file, output, progress, on_event
+        )
         return _check_outcome(airflow_env.database, returncode, tail, log_file)
 
 

@@ -24,7 +24,7 @@ from hsinsight.ingest.reference import prepare_raw
 from hsinsight.ingest.releases import _check_same_run, _replace_release
 from hsinsight.ingest.sql import _quote
 from hsinsight.ingest.tables import Table, discover, tables_in
-from hsinsight.ingest.text import sha256_of
+from hsinsight.ingest.text import file_sha256
 from hsinsight.ingest.validate import _validate
 from hsinsight.raw import INGEST_LOG_TABLE, MANIFEST_TABLE, copy_raw_layer
 from hsinsight.sources import LAYOUTS
@@ -160,7 +160,7 @@ def holds_synthetic_rows(con: duckdb.DuckDBPyConnection) -> bool:
 def _ingest_file(
     con, path, workdir, loaded_at, known, touched, sources=None, recognised=None
 ) -> list[FileResult]:
-    sha256 = sha256_of(path)
+    sha256 = file_sha256(path)
     if sources is not None and recognised is not None and sha256 not in known:
         holds = recognised.get(recognition_key(sha256))
         if holds is not None and not set(holds) & set(sources):

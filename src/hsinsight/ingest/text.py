@@ -27,6 +27,35 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: The digests this process worked out, by file and the file's state (see ``file_sha256``).
+_DIGESTS: dict[tuple, str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """``sha256_of(path)``, worked out once per process for a file as it stands.
+
+    Every source's ingest looks at every file of the raw folder, and each needs the
+    file's digest (to know it, or to skip it as another source's): when the ingests run
+    in one process (``hsinsight run --orchestrator airflow`` runs every DAG in one), the
+    national data's 1.3 GB were read ten times over. The digest is kept against the
+    file's device, inode, size and modification and change times (nanoseconds): a file
+    written since, by any means, is read again.
+    """
+    state = Path(path).stat()
+    key = (
+        str(Path(path).resolve()),
+        state.st_dev,
+        state.st_ino,
+        state.st_size,
+        state.st_mtime_ns,
+        state.st_ctime_ns,
+    )
+    found = _DIGESTS.get(key)
+    if found is None:
+        found = _DIGESTS[key] = sha256_of(path)
+    return found
+
+
 def _utf8_copy(
     path: Path,
     workdir: Path,
