@@ -251,14 +251,11 @@ def _start_dashboard(warehouse: Path, host: str, port: int):
     """The dashboard's Streamlit server, started in a process of its own."""
     import subprocess
 
-    cfg = settings()
+    warehouse = Path(warehouse).resolve()
     command, env = _dashboard_command(
-        cfg.project_root / "dashboards" / "app.py", Path(warehouse).resolve(), host, port
+        settings().project_root / "dashboards" / "app.py", warehouse, host, port
     )
-    print(
-        f"dashboard: http://{host}:{port}  (warehouse {Path(warehouse).resolve()}; Ctrl-C to stop)",
-        flush=True,
-    )
+    print(f"dashboard: http://{host}:{port}  (warehouse {warehouse}; Ctrl-C to stop)", flush=True)
     return subprocess.Popen(command, env=env)
 
 

@@ -216,7 +216,8 @@ def report_node(unique_id: str, name: str, kind: str, tests: list[str], build_ta
 
 def dbt_tasks(project: Path, manifest: Path | None, build_path: str, after: Any) -> Any:
     """The ``dbt`` task group: ``dbt.build`` (after ``after``), then ``dbt.<node>`` for
-    every model or seed, reporting the node and the tests on it. Each runs in :func:`~hsinsight.airflow.callbacks.task_wrapper`, like every task of the DAGs."""
+    every model or seed, reporting the node and the tests on it. Each runs in
+    :func:`~hsinsight.airflow.callbacks.task_wrapper`, like every task of the DAGs."""
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.sdk import TaskGroup
     from airflow.task.trigger_rule import TriggerRule
